@@ -1,0 +1,1 @@
+"""Model-agnostic engine: specs, seeding, sharding, dask execution, zarr store, estimators."""

@@ -1,0 +1,194 @@
+"""Execution: shards become dask tasks on a distributed cluster; workers write their own chunks.
+
+Only ids and small status tuples travel through the scheduler.  A failed task is retried; a shard
+that keeps failing is reported with its traceback while the rest of the run completes.
+"""
+from __future__ import annotations
+
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ensemble.engine.model import SpecError
+from ensemble.engine.registry import get_model
+from ensemble.engine.seeding import member_seeds
+from ensemble.engine.store import RunStore, write_shard
+
+
+def run_shard_task(path: str, model_name: str, params: dict, seed: int, point: int, shard: int,
+                   start: int, stop: int, n_shards: int) -> tuple[int, int, float]:
+    """One dask task: simulate members [start, stop) of ``point`` and write shard ``shard``."""
+    t0 = time.perf_counter()
+    model = get_model(model_name)
+    ids = np.arange(start, stop, dtype=np.int64)
+    sums = model.run_shard(params, ids, member_seeds(seed, point, ids))
+    write_shard(path, point, shard, n_shards, sums, model.accumulators(params))
+    return point, shard, time.perf_counter() - t0
+
+
+@dataclass
+class ClusterOptions:
+    kind: str = "local"                 # local | sync | jobqueue:slurm | jobqueue:pbs
+    workers: int | None = None
+    threads_per_worker: int = 1
+    scheduler: str | None = None        # address of an existing scheduler
+    jobqueue_config: str | None = None  # YAML with the dask-jobqueue cluster keyword arguments
+    jobs: int = 1
+    memory_limit: str | None = None     # per worker, e.g. "4GiB"; default: dask's auto split
+
+
+@dataclass
+class RunReport:
+    computed: int = 0
+    failed: list[tuple[int, int, str]] = field(default_factory=list)
+    seconds: float = 0.0
+    dashboard: str | None = None
+
+
+def _fmt_bytes(n: float) -> str:
+    return f"{n / 2**30:.2f} GiB"
+
+
+def check_memory(store: RunStore, per_task_limit: float) -> None:
+    """Refuse a run whose per-task memory estimate exceeds the per-task share of a worker."""
+    model = store.spec.model
+    need = max(model.memory_bytes(pt, store.spec.shard_size) for pt in store.spec.points())
+    if need > per_task_limit:
+        raise SpecError(
+            f"a shard needs about {_fmt_bytes(need)} but each task may use {_fmt_bytes(per_task_limit)} "
+            "(worker memory limit / threads per worker); lower shard_size or the system size, "
+            "or give workers more memory (--memory-limit, fewer --workers)"
+        )
+
+
+def _jobqueue_cluster(kind: str, config_path: str | None, jobs: int):
+    import yaml
+
+    flavour = kind.split(":", 1)[1]
+    classes = {"slurm": "SLURMCluster", "pbs": "PBSCluster"}
+    if flavour not in classes:
+        raise SpecError(f"--cluster {kind}: allowed jobqueue:slurm or jobqueue:pbs")
+    path = Path(config_path or Path(__file__).resolve().parents[2] / "deploy" / f"{flavour}.yaml")
+    if not path.is_file():
+        raise SpecError(f"--jobqueue-config {path}: file not found")
+    options = yaml.safe_load(path.read_text()) or {}
+    import dask_jobqueue
+
+    cluster = getattr(dask_jobqueue, classes[flavour])(**options)
+    cluster.scale(jobs=jobs)
+    from dask.utils import parse_bytes
+
+    per_task = parse_bytes(str(options.get("memory", "4GiB"))) / max(int(options.get("processes", 1)), 1)
+    per_task /= max(int(options.get("cores", 1)) // max(int(options.get("processes", 1)), 1), 1)
+    return cluster, per_task
+
+
+def make_client(opts: ClusterOptions):
+    """Return (client, cluster or None, per-task memory limit in bytes)."""
+    from distributed import Client, LocalCluster
+
+    if opts.scheduler:
+        client = Client(opts.scheduler)
+        info = client.scheduler_info().get("workers", {})
+        limits = [w.get("memory_limit", 0) / max(w.get("nthreads", 1), 1) for w in info.values()]
+        return client, None, min(limits) if limits and min(limits) > 0 else float("inf")
+    if opts.kind.startswith("jobqueue:"):
+        cluster, per_task = _jobqueue_cluster(opts.kind, opts.jobqueue_config, opts.jobs)
+        return Client(cluster), cluster, per_task
+    if opts.kind != "local":
+        raise SpecError(f"--cluster {opts.kind}: allowed local, sync, jobqueue:slurm, jobqueue:pbs")
+    import psutil
+
+    workers = opts.workers or max(1, (psutil.cpu_count() or 1) // opts.threads_per_worker)
+    kwargs = dict(n_workers=workers, threads_per_worker=opts.threads_per_worker, dashboard_address=":0")
+    if opts.memory_limit:
+        kwargs["memory_limit"] = opts.memory_limit
+    cluster = LocalCluster(**kwargs)
+    from dask.utils import parse_bytes
+
+    limit = parse_bytes(opts.memory_limit) if opts.memory_limit else psutil.virtual_memory().total / workers
+    return Client(cluster), cluster, limit / opts.threads_per_worker
+
+
+def _task_args(store: RunStore, p: int, s: int, points, table):
+    spec = store.spec
+    return (str(store.path.resolve()), spec.model_name, points[p], spec.seed, p, s,
+            int(table[s, 0]), int(table[s, 1]), len(table))
+
+
+def run_store(store: RunStore, opts: ClusterOptions, retries: int = 2, progress: bool = True,
+              max_shards: int | None = None, log=print) -> RunReport:
+    """Compute every pending shard of ``store``.  ``max_shards`` stops early (for staged runs)."""
+    pending = store.pending()
+    if max_shards is not None:
+        pending = pending[:max_shards]
+    report = RunReport()
+    if not pending:
+        return report
+    points, table = store.spec.points(), store.shard_range()
+    t0 = time.perf_counter()
+    if opts.kind == "sync" and not opts.scheduler:
+        import psutil
+
+        check_memory(store, psutil.virtual_memory().available)
+        _run_sync(store, pending, points, table, retries, progress, report)
+    else:
+        client, cluster, per_task = make_client(opts)
+        try:
+            check_memory(store, per_task)
+            report.dashboard = getattr(client, "dashboard_link", None)
+            if report.dashboard:
+                log(f"dashboard: {report.dashboard}")
+            _run_dask(client, store, pending, points, table, retries, progress, report)
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def _progress_bar(total: int, enabled: bool):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, unit="shard", disable=not enabled, file=sys.stderr, dynamic_ncols=True)
+
+
+def _run_sync(store, pending, points, table, retries, progress, report):
+    with _progress_bar(len(pending), progress) as bar:
+        for p, s in pending:
+            for attempt in range(retries + 1):
+                try:
+                    run_shard_task(*_task_args(store, p, s, points, table))
+                    report.computed += 1
+                    break
+                except Exception:  # noqa: BLE001 - a failing shard must not stop the run
+                    if attempt == retries:
+                        report.failed.append((p, s, traceback.format_exc()))
+            bar.update()
+
+
+def _run_dask(client, store, pending, points, table, retries, progress, report):
+    from distributed import as_completed
+
+    tag = store.spec.hash()[:8]
+    futures = {
+        client.submit(run_shard_task, *_task_args(store, p, s, points, table), key=f"shard-{tag}-{p}-{s}",
+                      retries=retries, pure=False): (p, s)
+        for p, s in pending
+    }
+    with _progress_bar(len(futures), progress) as bar:
+        for fut in as_completed(futures):
+            p, s = futures[fut]
+            if fut.status == "finished":
+                report.computed += 1
+            else:
+                exc, tb = fut.exception(), fut.traceback()
+                text = "".join(traceback.format_exception(type(exc), exc, tb))
+                report.failed.append((p, s, text))
+            fut.release()
+            bar.update()

@@ -1,0 +1,156 @@
+"""Run specs: load a TOML file, validate it completely, expand sweeps into points, hash it.
+
+Nothing here touches a store: a spec is validated in full before any run starts.
+"""
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ensemble.engine.model import REQUIRED, Model, SpecError
+from ensemble.engine.registry import get_model
+
+ENSEMBLE_KEYS = {"members": "int >= 1", "shard_size": "int >= 1", "seed": "int >= 0"}
+TOP_KEYS = {"model", "params", "ensemble", "title"}
+
+
+@dataclass
+class Spec:
+    model_name: str
+    params: dict[str, Any]          # validated, defaults filled; swept params hold lists
+    members: int
+    shard_size: int
+    seed: int
+    title: str = ""
+
+    @property
+    def model(self) -> Model:
+        return get_model(self.model_name)
+
+    def swept(self) -> list[str]:
+        """Names of swept parameters, in the model's declaration order."""
+        model = self.model
+        return [p.name for p in model.params if _is_sweep(p, self.params[p.name])]
+
+    def points(self) -> list[dict[str, Any]]:
+        """The Cartesian product of swept values; point index is row-major in declaration order."""
+        swept = self.swept()
+        combos = itertools.product(*(self.params[name] for name in swept))
+        return [{**self.params, **dict(zip(swept, combo))} for combo in combos]
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {
+            "model": self.model_name,
+            "params": self.params,
+            "ensemble": {"members": self.members, "shard_size": self.shard_size, "seed": self.seed},
+        }
+        if self.title:
+            d["title"] = self.title
+        return d
+
+    def identity(self) -> dict[str, Any]:
+        """What must match for a store to be resumed: everything but the member count and title."""
+        return {
+            "model": self.model_name,
+            "params": self.params,
+            "shard_size": self.shard_size,
+            "seed": self.seed,
+        }
+
+    def hash(self) -> str:
+        blob = json.dumps(self.identity(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def _is_sweep(param, value) -> bool:
+    if param.array:
+        return isinstance(value, list) and len(value) > 0 and isinstance(value[0], list)
+    return isinstance(value, list)
+
+
+def _check_int(section: str, key: str, value: Any, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise SpecError(f"{section}.{key} = {value!r}: allowed {ENSEMBLE_KEYS[key]}")
+    return value
+
+
+def spec_from_dict(raw: dict[str, Any], members_override: int | None = None) -> Spec:
+    unknown = set(raw) - TOP_KEYS
+    if unknown:
+        raise SpecError(f"unknown top-level key {sorted(unknown)[0]!r}; allowed: {', '.join(sorted(TOP_KEYS))}")
+    if "model" not in raw:
+        raise SpecError("missing key 'model'")
+    model = get_model(raw["model"])
+
+    raw_params = raw.get("params", {})
+    if not isinstance(raw_params, dict):
+        raise SpecError("params: expected a table [params]")
+    pmap = model.param_map()
+    extra = set(raw_params) - set(pmap)
+    if extra:
+        raise SpecError(
+            f"params.{sorted(extra)[0]}: unknown parameter of model {raw['model']!r}; allowed: {', '.join(pmap)}"
+        )
+    params: dict[str, Any] = {}
+    for p in model.params:
+        if p.name not in raw_params:
+            if p.default is REQUIRED:
+                raise SpecError(f"params.{p.name}: missing required parameter ({p.describe_range()}, {p.unit or 'no unit'})")
+            params[p.name] = p.default
+            continue
+        value = raw_params[p.name]
+        if _is_sweep(p, value):
+            if len(value) == 0:
+                raise SpecError(f"params.{p.name}: an empty list sweeps over nothing")
+            params[p.name] = [p.validate(v) for v in value]
+        else:
+            params[p.name] = p.validate(value)
+
+    ens = raw.get("ensemble", {})
+    if not isinstance(ens, dict):
+        raise SpecError("ensemble: expected a table [ensemble]")
+    extra = set(ens) - set(ENSEMBLE_KEYS)
+    if extra:
+        raise SpecError(f"ensemble.{sorted(extra)[0]}: unknown key; allowed: {', '.join(ENSEMBLE_KEYS)}")
+    members = members_override if members_override is not None else ens.get("members", 1)
+    spec = Spec(
+        model_name=raw["model"],
+        params=params,
+        members=_check_int("ensemble", "members", members, 1),
+        shard_size=_check_int("ensemble", "shard_size", ens.get("shard_size", 1), 1),
+        seed=_check_int("ensemble", "seed", ens.get("seed", 0), 0),
+        title=str(raw.get("title", "")),
+    )
+    for point in spec.points():
+        model.check(point)
+    return spec
+
+
+def load_spec(path: str | Path, members_override: int | None = None) -> Spec:
+    path = Path(path)
+    if not path.is_file():
+        raise SpecError(f"spec file {str(path)!r} does not exist")
+    try:
+        raw = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(f"{path}: not valid TOML ({exc})") from None
+    return spec_from_dict(raw, members_override)
+
+
+def describe_difference(stored: dict[str, Any], new: dict[str, Any]) -> str:
+    """One line naming the keys whose values differ between two spec identities."""
+    diffs = []
+    for key in sorted(set(stored) | set(new)):
+        a, b = stored.get(key), new.get(key)
+        if isinstance(a, dict) and isinstance(b, dict):
+            for sub in sorted(set(a) | set(b)):
+                if a.get(sub) != b.get(sub):
+                    diffs.append(f"{key}.{sub}: store has {a.get(sub)!r}, spec has {b.get(sub)!r}")
+        elif a != b:
+            diffs.append(f"{key}: store has {a!r}, spec has {b!r}")
+    return "; ".join(diffs) if diffs else "no visible difference (hash mismatch)"

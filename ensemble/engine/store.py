@@ -1,0 +1,197 @@
+"""The zarr v3 run store.
+
+Layout of one run (a zarr group):
+  <accumulator>  (point, shard, *shape)   one chunk per (point, shard): concurrent writers never share a chunk
+  done           (point, shard) bool      set only after the shard's accumulators are written
+  shard_range    (shard, 2) int64         [start, stop) member ids of each shard
+  point, shard   coordinate arrays; swept parameters as 1-d arrays along ``point``;
+  per-dim coordinate arrays declared by the model's accumulators.
+Group attributes: spec, spec_hash, model, package version, swept parameter names.
+``dimension_names`` are set on every array so ``xarray.open_zarr`` gives labelled arrays.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import zarr
+
+from ensemble import __version__
+from ensemble.engine.model import Accumulator, Model, SpecError
+from ensemble.engine.seeding import shard_table
+from ensemble.engine.spec import Spec, describe_difference, spec_from_dict
+
+RESERVED = {"done", "shard_range", "point", "shard", "members"}
+
+
+class StoreError(SpecError):
+    """A store that cannot be used as asked (missing, foreign, or made with another spec)."""
+
+
+@dataclass
+class RunStore:
+    path: Path
+    group: zarr.Group
+    spec: Spec
+
+    @property
+    def accumulators(self) -> list[Accumulator]:
+        return self.spec.model.accumulators(self.spec.points()[0])
+
+    def shard_range(self) -> np.ndarray:
+        return np.asarray(self.group["shard_range"][:])
+
+    def done(self) -> np.ndarray:
+        return np.asarray(self.group["done"][:], dtype=bool)
+
+    def pending(self) -> list[tuple[int, int]]:
+        done = self.done()
+        return [(int(p), int(s)) for p, s in zip(*np.nonzero(~done))]
+
+
+def _json_safe(value):
+    return json.loads(json.dumps(value))
+
+
+def _check_layout(model: Model, spec: Spec) -> list[Accumulator]:
+    """All points must share accumulator shapes (they live in one array); names must not collide."""
+    points = spec.points()
+    accs = model.accumulators(points[0])
+    shapes = {a.name: a.shape for a in accs}
+    for point in points[1:]:
+        other = {a.name: a.shape for a in model.accumulators(point)}
+        if other != shapes:
+            swept = ", ".join(spec.swept())
+            raise SpecError(f"the swept parameters ({swept}) change accumulator shapes; run those values as separate stores")
+    names = {a.name for a in accs}
+    clash = (names | set(spec.swept())) & RESERVED or names & set(spec.swept())
+    if clash:
+        raise SpecError(f"name {sorted(clash)[0]!r} is used twice in the store layout")
+    return accs
+
+
+def open_store(path: str | Path, mode: str = "r") -> RunStore:
+    path = Path(path)
+    if not (path / "zarr.json").is_file():
+        raise StoreError(f"{path}: no run store here")
+    group = zarr.open_group(str(path), mode=mode)
+    attrs = group.attrs.asdict()
+    if "spec" not in attrs:
+        raise StoreError(f"{path}: a zarr group but not a run store (no spec attribute)")
+    return RunStore(path, group, spec_from_dict(attrs["spec"]))
+
+
+def create_or_resume(path: str | Path, spec: Spec) -> tuple[RunStore, str]:
+    """Open ``path`` for ``spec``: create it, resume it, or extend it to more members.
+
+    Returns the store and a one-line description of what was done.  Refuses (StoreError) a store
+    made with a different spec, or a member count below what is stored, without modifying it.
+    """
+    path = Path(path)
+    model = spec.model
+    accs = _check_layout(model, spec)
+    if path.exists() and any(path.iterdir()):
+        store = open_store(path, mode="r+")
+        stored = store.spec
+        if stored.hash() != spec.hash():
+            raise StoreError(
+                f"{path} holds a different run ({describe_difference(stored.identity(), spec.identity())}); "
+                "use another --store"
+            )
+        old = store.shard_range()
+        if spec.members < stored.members:
+            raise StoreError(f"--members {spec.members} is below the {stored.members} members already in {path}")
+        if spec.members == stored.members:
+            n_done = int(store.done().sum())
+            return store, f"resuming: {n_done} of {store.done().size} shards done"
+        table = shard_table(spec.members, spec.shard_size, existing=old)
+        _resize_shards(store.group, len(table))
+        store.group["shard_range"][:] = table
+        store.group["shard"][:] = np.arange(len(table))
+        store.group.attrs["spec"] = _json_safe(spec.to_dict())
+        store.spec = spec
+        zarr.consolidate_metadata(str(path))
+        return store, f"extending: members {stored.members} -> {spec.members} ({len(table) - len(old)} new shards per point)"
+    return _create(path, spec, accs), "new store"
+
+
+def _resize_shards(group: zarr.Group, n_shards: int) -> None:
+    for name, arr in group.arrays():
+        dims = arr.metadata.dimension_names or ()
+        if "shard" in dims:
+            shape = list(arr.shape)
+            shape[dims.index("shard")] = n_shards
+            arr.resize(tuple(shape))
+
+
+def _create(path: Path, spec: Spec, accs: list[Accumulator]) -> RunStore:
+    points = spec.points()
+    swept = spec.swept()
+    table = shard_table(spec.members, spec.shard_size)
+    n_p, n_s = len(points), len(table)
+    group = zarr.open_group(str(path), mode="w")
+    coord_attr = {"coordinates": " ".join(swept)} if swept else {}
+
+    group.create_array("point", data=np.arange(n_p), dimension_names=("point",))
+    group.create_array("shard", data=np.arange(n_s), chunks=(max(n_s, 1024),), dimension_names=("shard",))
+    group.create_array("shard_range", data=table, chunks=(max(n_s, 1024), 2), dimension_names=("shard", "range"))
+    for name in swept:
+        values = [pt[name] for pt in points]
+        if isinstance(values[0], list):  # array-valued parameter swept: store as a JSON string per point
+            values = [json.dumps(v) for v in values]
+        data = np.asarray(values)
+        group.create_array(name, data=data if data.dtype.kind != "U" else data.astype(object).astype(str),
+                           dimension_names=("point",))
+    coords_written: dict[str, np.ndarray] = {}
+    for acc in accs:
+        for dim, values in acc.coords.items():
+            values = np.asarray(values)
+            if dim in coords_written:
+                if not np.array_equal(coords_written[dim], values):
+                    raise SpecError(f"dimension {dim!r} has two different coordinate arrays")
+                continue
+            group.create_array(dim, data=values, dimension_names=(dim,))
+            coords_written[dim] = values
+        group.create_array(
+            acc.name,
+            shape=(n_p, n_s, *acc.shape),
+            chunks=(1, 1, *acc.shape) if acc.shape else (1, 1),
+            dtype=acc.dtype,
+            fill_value=0,
+            dimension_names=("point", "shard", *acc.dims),
+            attributes={**coord_attr, "unit": acc.unit, "doc": acc.doc},
+        )
+    group.create_array("done", shape=(n_p, n_s), chunks=(1, 1), dtype=bool, fill_value=False,
+                       dimension_names=("point", "shard"), attributes=coord_attr)
+    group.attrs.update({
+        "spec": _json_safe(spec.to_dict()),
+        "spec_hash": spec.hash(),
+        "model": spec.model_name,
+        "ensemble_version": __version__,
+        "swept": swept,
+        "accumulators": [a.name for a in accs],
+    })
+    zarr.consolidate_metadata(str(path))
+    return RunStore(path, group, spec)
+
+
+@lru_cache(maxsize=64)
+def _open_array(path: str, name: str, n_shards: int) -> zarr.Array:
+    # cached per worker process; n_shards in the key invalidates it when a store is extended
+    return zarr.open_array(f"{path}/{name}", mode="r+")
+
+
+def write_shard(path: str, point: int, shard: int, n_shards: int, sums: dict[str, np.ndarray],
+                accumulators: list[Accumulator]) -> None:
+    """Write one shard's sums, then mark it done (so a crash in between leaves it pending)."""
+    for acc in accumulators:
+        if acc.name not in sums:
+            raise KeyError(f"run_shard returned no {acc.name!r}")
+        value = np.asarray(sums[acc.name], dtype=acc.dtype)
+        if value.shape != acc.shape:
+            raise ValueError(f"run_shard returned {acc.name!r} with shape {value.shape}, declared {acc.shape}")
+        _open_array(path, acc.name, n_shards)[point, shard] = value
+    _open_array(path, "done", n_shards)[point, shard] = True
