@@ -12,6 +12,7 @@ Group attributes: spec, spec_hash, model, package version, swept parameter names
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -109,13 +110,21 @@ def create_or_resume(path: str | Path, spec: Spec) -> tuple[RunStore, str]:
             return store, f"resuming: {n_done} of {store.done().size} shards done"
         table = shard_table(spec.members, spec.shard_size, existing=old)
         _resize_shards(store.group, len(table))
-        store.group["shard_range"][:] = table
-        store.group["shard"][:] = np.arange(len(table))
-        store.group.attrs["spec"] = _json_safe(spec.to_dict())
-        store.spec = spec
-        zarr.consolidate_metadata(str(path))
+        group = zarr.open_group(str(path), mode="r+", use_consolidated=False)
+        group["shard_range"][:] = table
+        group["shard"][:] = np.arange(len(table))
+        group.attrs["spec"] = _json_safe(spec.to_dict())
+        _consolidate(path)
+        store = open_store(path, mode="r+")  # reopen: the group's cached metadata has the old shapes
         return store, f"extending: members {stored.members} -> {spec.members} ({len(table) - len(old)} new shards per point)"
     return _create(path, spec, accs), "new store"
+
+
+def _consolidate(path: Path) -> None:
+    """Consolidated metadata lets xarray open the store in one read (arrays' shapes change only here)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        zarr.consolidate_metadata(str(path))
 
 
 def _resize_shards(group: zarr.Group, n_shards: int) -> None:
@@ -174,8 +183,8 @@ def _create(path: Path, spec: Spec, accs: list[Accumulator]) -> RunStore:
         "swept": swept,
         "accumulators": [a.name for a in accs],
     })
-    zarr.consolidate_metadata(str(path))
-    return RunStore(path, group, spec)
+    _consolidate(path)
+    return open_store(path, mode="r+")
 
 
 @lru_cache(maxsize=64)

@@ -1,0 +1,195 @@
+"""Store, seeding invariance, resume, extension and failure handling, through the real CLI."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import zarr
+
+from ensemble.engine.estimators import point_results, point_totals
+from ensemble.engine.inprocess import run_in_process
+from ensemble.engine.store import open_store
+
+SPEC = """
+model = "normal_mean"
+[params]
+sigma = [1.0, 3.0]
+draws = 50
+sleep_s = {sleep}
+[ensemble]
+members = {members}
+shard_size = {shard_size}
+seed = 11
+"""
+
+
+def spec_text(members=24, shard_size=4, sleep=0.0):
+    return SPEC.format(members=members, shard_size=shard_size, sleep=sleep)
+
+
+def totals(path):
+    store = open_store(path)
+    return [point_totals(store, p) for p in range(len(store.spec.points()))]
+
+
+def test_results_independent_of_shard_size_and_workers(cli, write_spec, tmp_path):
+    runs = {}
+    for label, shard_size, args in [("sync-s4", 4, ["--cluster", "sync"]),
+                                    ("1worker-s5", 5, ["--workers", 1]),
+                                    ("2workers-s7", 7, ["--workers", 2])]:
+        spec = write_spec(spec_text(shard_size=shard_size), f"{label}.toml")
+        code, out, err = cli("run", spec, "--store", tmp_path / label, "--no-progress", *args)
+        assert code == 0, err
+        runs[label] = totals(tmp_path / label)
+    ref = runs["sync-s4"]
+    for label, tot in runs.items():
+        for p in range(2):
+            np.testing.assert_array_equal(tot[p]["hist"], ref[p]["hist"])  # integer counts: exact
+            np.testing.assert_allclose(tot[p]["sum_x"], ref[p]["sum_x"], rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(tot[p]["sum_x2"], ref[p]["sum_x2"], rtol=1e-12)
+            assert tot[p]["members"] == 24
+
+
+def test_in_process_runner_equals_stored_run(cli, write_spec, tmp_path):
+    spec = write_spec(spec_text())
+    assert cli("run", spec, "--store", tmp_path / "st", "--cluster", "sync", "--no-progress")[0] == 0
+    stored = point_results(open_store(tmp_path / "st"))
+    direct = run_in_process("normal_mean", {"sigma": [1.0, 3.0], "draws": 50}, 24, 4, seed=11)
+    for a, b in zip(stored, direct):
+        assert a.estimates["variance"].mean == b.estimates["variance"].mean
+        assert a.estimates["variance"].stderr == b.estimates["variance"].stderr
+
+
+def test_interrupt_and_resume_is_bitwise_identical(cli, write_spec, tmp_path):
+    spec = write_spec(spec_text(members=40, shard_size=2, sleep=0.1))
+    # uninterrupted reference
+    assert cli("run", spec, "--store", tmp_path / "ref", "--cluster", "sync", "--no-progress")[0] == 0
+    # a real run on a LocalCluster, killed (whole process group) after a few shards are done
+    proc = subprocess.Popen([sys.executable, "-m", "ensemble.cli", "run", str(spec), "--store", str(tmp_path / "cut"),
+                             "--workers", "2", "--no-progress"], start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    n_done = 0
+    while time.time() < deadline:
+        time.sleep(0.2)
+        try:
+            n_done = int(open_store(tmp_path / "cut").done().sum())
+        except Exception:  # store not created yet
+            continue
+        if n_done >= 6:
+            break
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    n_done = int(open_store(tmp_path / "cut").done().sum())
+    assert 0 < n_done < 40, n_done
+    code, out, _ = cli("run", spec, "--store", tmp_path / "cut", "--workers", "2", "--no-progress")
+    assert code == 0 and "resuming" in out
+    assert f"computed {40 - n_done} shard(s)" in out
+    ref, cut = point_results(open_store(tmp_path / "ref")), point_results(open_store(tmp_path / "cut"))
+    for a, b in zip(ref, cut):
+        for name in a.estimates:
+            assert np.array_equal(a.estimates[name].mean, b.estimates[name].mean)
+            assert np.array_equal(a.estimates[name].stderr, b.estimates[name].stderr)
+    for a, b in zip(totals(tmp_path / "ref"), totals(tmp_path / "cut")):
+        for name in a:
+            assert np.array_equal(a[name], b[name])
+
+
+def test_shard_written_without_done_is_recomputed(cli, write_spec, tmp_path):
+    spec = write_spec(spec_text())
+    st = tmp_path / "st"
+    assert cli("run", spec, "--store", st, "--cluster", "sync", "--no-progress")[0] == 0
+    good = totals(st)
+    # simulate a crash between writing data and setting done: garbage data, done false
+    group = zarr.open_group(str(st), mode="r+")
+    group["sum_x"][1, 2] = 1e9
+    group["hist"][1, 2] = 12345
+    group["done"][1, 2] = False
+    assert open_store(st).pending() == [(1, 2)]
+    code, out, _ = cli("run", spec, "--store", st, "--cluster", "sync", "--no-progress")
+    assert code == 0 and "computed 1 shard(s)" in out
+    for a, b in zip(good, totals(st)):
+        for name in a:
+            assert np.array_equal(a[name], b[name])
+
+
+def test_different_spec_is_refused_and_store_untouched(cli, write_spec, tmp_path):
+    st = tmp_path / "st"
+    assert cli("run", write_spec(spec_text()), "--store", st, "--cluster", "sync", "--no-progress")[0] == 0
+    before = {p: p.read_bytes() for p in st.rglob("*") if p.is_file()}
+    other = write_spec(spec_text().replace("draws = 50", "draws = 60"), "other.toml")
+    code, _, err = cli("run", other, "--store", st, "--cluster", "sync")
+    assert code == 2
+    assert "params.draws: store has 50, spec has 60" in err
+    after = {p: p.read_bytes() for p in st.rglob("*") if p.is_file()}
+    assert before == after
+
+
+def test_members_extension_appends_shards(cli, write_spec, tmp_path):
+    st = tmp_path / "st"
+    spec = write_spec(spec_text(members=10, shard_size=4))
+    assert cli("run", spec, "--store", st, "--cluster", "sync", "--no-progress")[0] == 0
+    old = open_store(st).shard_range().tolist()
+    assert old == [[0, 4], [4, 8], [8, 10]]
+    code, out, _ = cli("run", spec, "--store", st, "--members", 18, "--cluster", "sync", "--no-progress")
+    assert code == 0 and "extending" in out and "computed 4 shard(s)" in out
+    store = open_store(st)
+    assert store.shard_range().tolist() == old + [[10, 14], [14, 18]]
+    assert store.done().all() and store.spec.members == 18
+    # same members as a fresh 18-member run: integer histograms agree exactly
+    fresh = write_spec(spec_text(members=18, shard_size=4), "fresh.toml")
+    assert cli("run", fresh, "--store", tmp_path / "fresh", "--cluster", "sync", "--no-progress")[0] == 0
+    for a, b in zip(totals(st), totals(tmp_path / "fresh")):
+        assert np.array_equal(a["hist"], b["hist"])
+        assert a["members"] == b["members"] == 18
+    code, _, err = cli("run", spec, "--store", st, "--members", 5, "--cluster", "sync")
+    assert code == 2 and "below the 18 members" in err
+
+
+def test_failing_shard_reported_rest_completes(cli, write_spec, tmp_path):
+    text = spec_text(members=12, shard_size=3).replace("draws = 50", "draws = 50\nfail_member = 7")
+    st = tmp_path / "st"
+    code, out, err = cli("run", write_spec(text), "--store", st, "--workers", 1, "--retries", 1, "--no-progress")
+    assert code == 1
+    assert "member 7 fails on purpose" in err and "Traceback" in err
+    done = open_store(st).done()
+    # member 7 lives in shard 2 of each point
+    assert done.sum() == done.size - 2 and not done[0, 2] and not done[1, 2]
+
+
+def test_xarray_opens_store_with_labels(cli, write_spec, tmp_path):
+    xr = pytest.importorskip("xarray")
+    st = tmp_path / "st"
+    assert cli("run", write_spec(spec_text()), "--store", st, "--cluster", "sync", "--no-progress")[0] == 0
+    ds = xr.open_zarr(st)
+    assert ds["hist"].dims == ("point", "shard", "x")
+    assert list(ds["sigma"].values) == [1.0, 3.0]
+    assert ds["x"].values[0] == pytest.approx(-3.8)
+    n_binned = int(ds["hist"].sum())  # draws beyond 4 sigma (p = 6e-5 each) fall outside the bins
+    assert 2 * 24 * 50 - 3 <= n_binned <= 2 * 24 * 50
+    assert bool(ds["done"].all())
+
+
+def test_show_json_schema(cli, write_spec, tmp_path):
+    import json
+
+    st = tmp_path / "st"
+    assert cli("run", write_spec(spec_text()), "--store", st, "--cluster", "sync", "--no-progress")[0] == 0
+    code, out, _ = cli("show", st, "--json")
+    data = json.loads(out)
+    assert data["model"] == "normal_mean" and len(data["points"]) == 2
+    pt = data["points"][1]
+    assert pt["params"]["sigma"] == 3.0 and pt["members_done"] == 24
+    dens = pt["estimators"]["density"]
+    assert dens["dims"] == ["x"] and len(dens["coords"]["x"]) == len(dens["mean"]) == len(dens["stderr"]) == 20
+    assert pt["estimators"]["variance"]["mean"] == pytest.approx(9.0, rel=0.15)
+
+
+def test_plot_writes_png(cli, write_spec, tmp_path):
+    st = tmp_path / "st"
+    assert cli("run", write_spec(spec_text()), "--store", st, "--cluster", "sync", "--no-progress")[0] == 0
+    code, out, _ = cli("plot", st, "-o", tmp_path / "fig.png")
+    assert code == 0 and (tmp_path / "fig.png").read_bytes()[:4] == b"\x89PNG"
