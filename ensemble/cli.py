@@ -42,20 +42,22 @@ def main():
 @click.option("--threads-per-worker", type=int, default=1, show_default=True)
 @click.option("--memory-limit", default=None, help="memory per worker, e.g. 4GiB")
 @click.option("--scheduler", default=None, help="address of an existing dask scheduler to join")
+@click.option("--scheduler-file", type=click.Path(dir_okay=False), default=None,
+              help="scheduler file of an existing dask cluster")
 @click.option("--jobqueue-config", type=click.Path(dir_okay=False), default=None, help="YAML for dask-jobqueue")
 @click.option("--jobs", type=int, default=1, show_default=True, help="batch jobs to request (jobqueue)")
 @click.option("--retries", type=int, default=2, show_default=True, help="retries of a failing shard")
 @click.option("--max-shards", type=int, default=None, help="compute at most this many shards, then stop")
 @click.option("--no-progress", is_flag=True, help="no progress bar")
 def run(spec_file, store_path, members, cluster, workers, threads_per_worker, memory_limit, scheduler,
-        jobqueue_config, jobs, retries, max_shards, no_progress):
+        scheduler_file, jobqueue_config, jobs, retries, max_shards, no_progress):
     """Run SPEC_FILE into --store, resuming (or extending) an existing store.
 
     Without SPEC_FILE the spec stored in an existing --store is resumed.
     """
-    from ensemble.engine.execute import ClusterOptions, run_store
+    from ensemble.engine.execute import ClusterOptions, run_spec
     from ensemble.engine.spec import load_spec, spec_from_dict
-    from ensemble.engine.store import create_or_resume, open_store
+    from ensemble.engine.store import open_store
 
     with _Guard():
         for name, value, low in (("--workers", workers, 1), ("--threads-per-worker", threads_per_worker, 1),
@@ -68,15 +70,13 @@ def run(spec_file, store_path, members, cluster, workers, threads_per_worker, me
             spec = spec_from_dict(stored.to_dict(), members_override=members)
         else:
             spec = load_spec(spec_file, members_override=members)
-        store, what = create_or_resume(store_path, spec)
-        click.echo(f"{store_path}: {what}; {len(spec.points())} point(s), {spec.members} members each, "
-                   f"shard_size {spec.shard_size}")
+        click.echo(f"{len(spec.points())} point(s), {spec.members} members each, shard_size {spec.shard_size}")
         opts = ClusterOptions(kind=cluster, workers=workers, threads_per_worker=threads_per_worker,
-                              scheduler=scheduler, jobqueue_config=jobqueue_config, jobs=jobs,
-                              memory_limit=memory_limit)
+                              scheduler=scheduler, scheduler_file=scheduler_file, jobqueue_config=jobqueue_config,
+                              jobs=jobs, memory_limit=memory_limit)
         try:
-            report = run_store(store, opts, retries=retries, progress=not no_progress, max_shards=max_shards,
-                               log=click.echo)
+            report = run_spec(spec, store_path, opts, retries=retries, progress=not no_progress,
+                              max_shards=max_shards, log=click.echo)
         except KeyboardInterrupt:
             click.echo("interrupted: finished shards are kept; rerun the same command to resume", err=True)
             sys.exit(130)

@@ -193,3 +193,30 @@ def test_plot_writes_png(cli, write_spec, tmp_path):
     assert cli("run", write_spec(spec_text()), "--store", st, "--cluster", "sync", "--no-progress")[0] == 0
     code, out, _ = cli("plot", st, "-o", tmp_path / "fig.png")
     assert code == 0 and (tmp_path / "fig.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_memory_refusal_before_store_is_created(cli, write_spec, tmp_path):
+    text = spec_text(members=8, shard_size=4).replace("draws = 50", "draws = 1000000")
+    code, _, err = cli("run", write_spec(text), "--store", tmp_path / "st", "--workers", 1,
+                       "--memory-limit", "40MiB", "--no-progress")
+    assert code == 2 and "a shard needs about" in err and "each task may use 0.04 GiB" in err
+    assert not (tmp_path / "st").exists()
+
+
+def test_jobqueue_clusters_render_job_scripts(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the clusters create their log directory here
+    pytest.importorskip("dask_jobqueue")
+    from pathlib import Path
+
+    from ensemble.engine.execute import build_jobqueue_cluster
+
+    deploy = Path(__file__).resolve().parents[1] / "deploy"
+    for flavour, marker in (("slurm", "#SBATCH"), ("pbs", "#PBS")):
+        cluster, per_task = build_jobqueue_cluster(f"jobqueue:{flavour}", str(deploy / f"{flavour}.yaml"))
+        try:
+            script = cluster.job_script()
+            assert marker in script and "distributed.cli.dask_worker" in script
+            assert "--nworkers 16" in script and "--memory-limit 4.00GiB" in script
+            assert per_task == pytest.approx(64 * 2**30 / 16)
+        finally:
+            cluster.close()

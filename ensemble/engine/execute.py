@@ -16,7 +16,8 @@ import numpy as np
 from ensemble.engine.model import SpecError
 from ensemble.engine.registry import get_model
 from ensemble.engine.seeding import member_seeds
-from ensemble.engine.store import RunStore, write_shard
+from ensemble.engine.spec import Spec
+from ensemble.engine.store import RunStore, check_store, create_or_resume, write_shard
 
 
 def run_shard_task(path: str, model_name: str, params: dict, seed: int, point: int, shard: int,
@@ -36,6 +37,7 @@ class ClusterOptions:
     workers: int | None = None
     threads_per_worker: int = 1
     scheduler: str | None = None        # address of an existing scheduler
+    scheduler_file: str | None = None   # or its scheduler file (dask scheduler --scheduler-file)
     jobqueue_config: str | None = None  # YAML with the dask-jobqueue cluster keyword arguments
     jobs: int = 1
     memory_limit: str | None = None     # per worker, e.g. "4GiB"; default: dask's auto split
@@ -53,10 +55,10 @@ def _fmt_bytes(n: float) -> str:
     return f"{n / 2**30:.2f} GiB"
 
 
-def check_memory(store: RunStore, per_task_limit: float) -> None:
+def check_memory(spec: Spec, per_task_limit: float) -> None:
     """Refuse a run whose per-task memory estimate exceeds the per-task share of a worker."""
-    model = store.spec.model
-    need = max(model.memory_bytes(pt, store.spec.shard_size) for pt in store.spec.points())
+    model = spec.model
+    need = max(model.memory_bytes(pt, spec.shard_size) for pt in spec.points())
     if need > per_task_limit:
         raise SpecError(
             f"a shard needs about {_fmt_bytes(need)} but each task may use {_fmt_bytes(per_task_limit)} "
@@ -65,25 +67,26 @@ def check_memory(store: RunStore, per_task_limit: float) -> None:
         )
 
 
-def _jobqueue_cluster(kind: str, config_path: str | None, jobs: int):
+def build_jobqueue_cluster(kind: str, config_path: str | None):
+    """A dask-jobqueue cluster (no jobs submitted yet) and the memory one of its tasks may use."""
     import yaml
+    from dask.utils import parse_bytes
 
-    flavour = kind.split(":", 1)[1]
+    flavour = kind.split(":", 1)[1] if ":" in kind else ""
     classes = {"slurm": "SLURMCluster", "pbs": "PBSCluster"}
     if flavour not in classes:
         raise SpecError(f"--cluster {kind}: allowed jobqueue:slurm or jobqueue:pbs")
-    path = Path(config_path or Path(__file__).resolve().parents[2] / "deploy" / f"{flavour}.yaml")
+    path = Path(config_path or Path("deploy") / f"{flavour}.yaml")
     if not path.is_file():
         raise SpecError(f"--jobqueue-config {path}: file not found")
     options = yaml.safe_load(path.read_text()) or {}
-    import dask_jobqueue
-
+    try:
+        import dask_jobqueue
+    except ImportError:
+        raise SpecError("--cluster jobqueue:*: dask-jobqueue is not installed (pip install '.[hpc]')") from None
     cluster = getattr(dask_jobqueue, classes[flavour])(**options)
-    cluster.scale(jobs=jobs)
-    from dask.utils import parse_bytes
-
-    per_task = parse_bytes(str(options.get("memory", "4GiB"))) / max(int(options.get("processes", 1)), 1)
-    per_task /= max(int(options.get("cores", 1)) // max(int(options.get("processes", 1)), 1), 1)
+    cores = max(int(options.get("cores", 1)), 1)
+    per_task = parse_bytes(str(options.get("memory", "4GiB"))) / cores  # one thread per core
     return cluster, per_task
 
 
@@ -91,13 +94,14 @@ def make_client(opts: ClusterOptions):
     """Return (client, cluster or None, per-task memory limit in bytes)."""
     from distributed import Client, LocalCluster
 
-    if opts.scheduler:
-        client = Client(opts.scheduler)
+    if opts.scheduler or opts.scheduler_file:
+        client = Client(opts.scheduler) if opts.scheduler else Client(scheduler_file=opts.scheduler_file)
         info = client.scheduler_info().get("workers", {})
         limits = [w.get("memory_limit", 0) / max(w.get("nthreads", 1), 1) for w in info.values()]
         return client, None, min(limits) if limits and min(limits) > 0 else float("inf")
     if opts.kind.startswith("jobqueue:"):
-        cluster, per_task = _jobqueue_cluster(opts.kind, opts.jobqueue_config, opts.jobs)
+        cluster, per_task = build_jobqueue_cluster(opts.kind, opts.jobqueue_config)
+        cluster.scale(jobs=opts.jobs)
         return Client(cluster), cluster, per_task
     if opts.kind != "local":
         raise SpecError(f"--cluster {opts.kind}: allowed local, sync, jobqueue:slurm, jobqueue:pbs")
@@ -120,30 +124,32 @@ def _task_args(store: RunStore, p: int, s: int, points, table):
             int(table[s, 0]), int(table[s, 1]), len(table))
 
 
-def run_store(store: RunStore, opts: ClusterOptions, retries: int = 2, progress: bool = True,
-              max_shards: int | None = None, log=print) -> RunReport:
-    """Compute every pending shard of ``store``.  ``max_shards`` stops early (for staged runs)."""
-    pending = store.pending()
-    if max_shards is not None:
-        pending = pending[:max_shards]
+def run_spec(spec: Spec, path: str | Path, opts: ClusterOptions, retries: int = 2, progress: bool = True,
+             max_shards: int | None = None, log=print) -> RunReport:
+    """Check, create/resume/extend the store at ``path`` and compute its pending shards.
+
+    All refusals (spec mismatch, memory) happen before the store is created or modified.
+    """
+    check_store(path, spec)
     report = RunReport()
-    if not pending:
-        return report
-    points, table = store.spec.points(), store.shard_range()
     t0 = time.perf_counter()
-    if opts.kind == "sync" and not opts.scheduler:
+    if opts.kind == "sync" and not (opts.scheduler or opts.scheduler_file):
         import psutil
 
-        check_memory(store, psutil.virtual_memory().available)
-        _run_sync(store, pending, points, table, retries, progress, report)
+        check_memory(spec, psutil.virtual_memory().available)
+        store, what = create_or_resume(path, spec)
+        log(f"{path}: {what}")
+        _run_sync(store, _pending(store, max_shards), retries, progress, report)
     else:
         client, cluster, per_task = make_client(opts)
         try:
-            check_memory(store, per_task)
+            check_memory(spec, per_task)
+            store, what = create_or_resume(path, spec)
+            log(f"{path}: {what}")
             report.dashboard = getattr(client, "dashboard_link", None)
             if report.dashboard:
                 log(f"dashboard: {report.dashboard}")
-            _run_dask(client, store, pending, points, table, retries, progress, report)
+            _run_dask(client, store, _pending(store, max_shards), retries, progress, report)
         finally:
             client.close()
             if cluster is not None:
@@ -152,13 +158,19 @@ def run_store(store: RunStore, opts: ClusterOptions, retries: int = 2, progress:
     return report
 
 
+def _pending(store: RunStore, max_shards: int | None) -> list[tuple[int, int]]:
+    pending = store.pending()
+    return pending if max_shards is None else pending[:max_shards]
+
+
 def _progress_bar(total: int, enabled: bool):
     from tqdm.auto import tqdm
 
     return tqdm(total=total, unit="shard", disable=not enabled, file=sys.stderr, dynamic_ncols=True)
 
 
-def _run_sync(store, pending, points, table, retries, progress, report):
+def _run_sync(store, pending, retries, progress, report):
+    points, table = store.spec.points(), store.shard_range()
     with _progress_bar(len(pending), progress) as bar:
         for p, s in pending:
             for attempt in range(retries + 1):
@@ -172,9 +184,10 @@ def _run_sync(store, pending, points, table, retries, progress, report):
             bar.update()
 
 
-def _run_dask(client, store, pending, points, table, retries, progress, report):
+def _run_dask(client, store, pending, retries, progress, report):
     from distributed import as_completed
 
+    points, table = store.spec.points(), store.shard_range()
     tag = store.spec.hash()[:8]
     futures = {
         client.submit(run_shard_task, *_task_args(store, p, s, points, table), key=f"shard-{tag}-{p}-{s}",

@@ -85,39 +85,52 @@ def open_store(path: str | Path, mode: str = "r") -> RunStore:
     return RunStore(path, group, spec_from_dict(attrs["spec"]))
 
 
+def check_store(path: str | Path, spec: Spec) -> RunStore | None:
+    """Read-only check that ``spec`` may run into ``path``; returns the existing store or None.
+
+    Refuses (StoreError) a store made with a different spec, or fewer members than are stored.
+    """
+    path = Path(path)
+    _check_layout(spec.model, spec)
+    if not (path.exists() and any(path.iterdir())):
+        return None
+    store = open_store(path)
+    stored = store.spec
+    if stored.hash() != spec.hash():
+        raise StoreError(
+            f"{path} holds a different run ({describe_difference(stored.identity(), spec.identity())}); "
+            "use another --store"
+        )
+    if spec.members < stored.members:
+        raise StoreError(f"--members {spec.members} is below the {stored.members} members already in {path}")
+    return store
+
+
 def create_or_resume(path: str | Path, spec: Spec) -> tuple[RunStore, str]:
     """Open ``path`` for ``spec``: create it, resume it, or extend it to more members.
 
-    Returns the store and a one-line description of what was done.  Refuses (StoreError) a store
-    made with a different spec, or a member count below what is stored, without modifying it.
+    Returns the store and a one-line description of what was done.  Everything that can refuse
+    is checked (by :func:`check_store`) before anything is written.
     """
     path = Path(path)
-    model = spec.model
-    accs = _check_layout(model, spec)
-    if path.exists() and any(path.iterdir()):
-        store = open_store(path, mode="r+")
-        stored = store.spec
-        if stored.hash() != spec.hash():
-            raise StoreError(
-                f"{path} holds a different run ({describe_difference(stored.identity(), spec.identity())}); "
-                "use another --store"
-            )
-        old = store.shard_range()
-        if spec.members < stored.members:
-            raise StoreError(f"--members {spec.members} is below the {stored.members} members already in {path}")
-        if spec.members == stored.members:
-            n_done = int(store.done().sum())
-            return store, f"resuming: {n_done} of {store.done().size} shards done"
-        table = shard_table(spec.members, spec.shard_size, existing=old)
-        _resize_shards(store.group, len(table))
-        group = zarr.open_group(str(path), mode="r+", use_consolidated=False)
-        group["shard_range"][:] = table
-        group["shard"][:] = np.arange(len(table))
-        group.attrs["spec"] = _json_safe(spec.to_dict())
-        _consolidate(path)
-        store = open_store(path, mode="r+")  # reopen: the group's cached metadata has the old shapes
-        return store, f"extending: members {stored.members} -> {spec.members} ({len(table) - len(old)} new shards per point)"
-    return _create(path, spec, accs), "new store"
+    existing = check_store(path, spec)
+    if existing is None:
+        return _create(path, spec, _check_layout(spec.model, spec)), "new store"
+    stored = existing.spec
+    if spec.members == stored.members:
+        done = existing.done()
+        return open_store(path, mode="r+"), f"resuming: {int(done.sum())} of {done.size} shards done"
+    old = existing.shard_range()
+    table = shard_table(spec.members, spec.shard_size, existing=old)
+    group = zarr.open_group(str(path), mode="r+", use_consolidated=False)
+    _resize_shards(group, len(table))
+    group = zarr.open_group(str(path), mode="r+", use_consolidated=False)  # fresh shapes after resize
+    group["shard_range"][:] = table
+    group["shard"][:] = np.arange(len(table))
+    group.attrs["spec"] = _json_safe(spec.to_dict())
+    _consolidate(path)
+    return open_store(path, mode="r+"), (
+        f"extending: members {stored.members} -> {spec.members} ({len(table) - len(old)} new shards per point)")
 
 
 def _consolidate(path: Path) -> None:
