@@ -220,3 +220,25 @@ def test_jobqueue_clusters_render_job_scripts(tmp_path, monkeypatch):
             assert per_task == pytest.approx(64 * 2**30 / 16)
         finally:
             cluster.close()
+
+
+def test_raw_chunk_writer_matches_zarr(tmp_path):
+    """The fast raw-bytes chunk path must produce exactly what zarr itself writes and reads."""
+    from ensemble.engine.store import _ChunkWriter
+
+    for dtype, shape in (("int64", (3, 5)), ("float64", ()), ("bool", ()), ("complex128", (4,))):
+        group = zarr.open_group(str(tmp_path / dtype), mode="w")
+        for name in ("fast", "ref"):
+            group.create_array(name, shape=(2, 3, *shape), chunks=(1, 1, *shape) if shape else (1, 1),
+                               dtype=dtype, fill_value=0, compressors=None)
+        rng = np.random.default_rng(0)
+        value = (rng.normal(size=shape) * 10).astype(dtype) if shape else np.asarray(rng.normal() > 0, dtype)
+        if dtype == "complex128":
+            value = value + 1j * rng.normal(size=shape)
+        writer = _ChunkWriter(str(tmp_path / dtype), "fast")
+        assert writer.raw
+        writer.write(1, 2, value)
+        group["ref"][1, 2] = value
+        fast = zarr.open_array(str(tmp_path / dtype / "fast"))[:]
+        assert np.array_equal(fast, zarr.open_array(str(tmp_path / dtype / "ref"))[:])
+        assert np.array_equal(fast[1, 2], value) and not fast[0].any()

@@ -12,6 +12,8 @@ Group attributes: spec, spec_hash, model, package version, swept parameter names
 from __future__ import annotations
 
 import json
+import os
+import threading
 import warnings
 from dataclasses import dataclass
 from functools import lru_cache
@@ -183,10 +185,11 @@ def _create(path: Path, spec: Spec, accs: list[Accumulator]) -> RunStore:
             chunks=(1, 1, *acc.shape) if acc.shape else (1, 1),
             dtype=acc.dtype,
             fill_value=0,
+            compressors=None,  # raw chunks: see _ChunkWriter
             dimension_names=("point", "shard", *acc.dims),
             attributes={**coord_attr, "unit": acc.unit, "doc": acc.doc},
         )
-    group.create_array("done", shape=(n_p, n_s), chunks=(1, 1), dtype=bool, fill_value=False,
+    group.create_array("done", shape=(n_p, n_s), chunks=(1, 1), dtype=bool, fill_value=False, compressors=None,
                        dimension_names=("point", "shard"), attributes=coord_attr)
     group.attrs.update({
         "spec": _json_safe(spec.to_dict()),
@@ -200,10 +203,45 @@ def _create(path: Path, spec: Spec, accs: list[Accumulator]) -> RunStore:
     return open_store(path, mode="r+")
 
 
+class _ChunkWriter:
+    """Writes whole (point, shard) chunks of one array.
+
+    Accumulator arrays are created uncompressed with the plain little-endian ``bytes`` codec, so on a
+    local or shared file system a chunk is exactly its raw bytes: it is written to a temporary file and
+    renamed into place (atomic, and ~50x cheaper than zarr's general write path).  Any other store or
+    codec falls back to zarr.
+    """
+
+    def __init__(self, path: str, name: str):
+        self.array = zarr.open_array(f"{path}/{name}", mode="r+")
+        meta = self.array.metadata
+        codecs = getattr(meta, "codecs", ())
+        self.raw = (
+            isinstance(self.array.store, zarr.storage.LocalStore)
+            and len(codecs) == 1 and type(codecs[0]).__name__ == "BytesCodec"
+            and getattr(codecs[0].endian, "value", None) in ("little", None)
+            and getattr(meta.chunk_key_encoding, "separator", None) == "/"
+            and tuple(meta.chunks[:2]) == (1, 1) and tuple(meta.chunks[2:]) == tuple(meta.shape[2:])
+        )
+        self.root = Path(path) / name / "c"
+        self.dtype = np.dtype(self.array.dtype).newbyteorder("<")
+        self.tail = (0,) * (len(meta.shape) - 2)
+
+    def write(self, point: int, shard: int, value: np.ndarray) -> None:
+        if not self.raw:
+            self.array[point, shard] = value
+            return
+        target = self.root.joinpath(str(point), str(shard), *map(str, self.tail))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        tmp.write_bytes(np.ascontiguousarray(value, dtype=self.dtype).tobytes())
+        os.replace(tmp, target)
+
+
 @lru_cache(maxsize=64)
-def _open_array(path: str, name: str, n_shards: int) -> zarr.Array:
+def _writer(path: str, name: str, n_shards: int) -> _ChunkWriter:
     # cached per worker process; n_shards in the key invalidates it when a store is extended
-    return zarr.open_array(f"{path}/{name}", mode="r+")
+    return _ChunkWriter(path, name)
 
 
 def write_shard(path: str, point: int, shard: int, n_shards: int, sums: dict[str, np.ndarray],
@@ -215,5 +253,5 @@ def write_shard(path: str, point: int, shard: int, n_shards: int, sums: dict[str
         value = np.asarray(sums[acc.name], dtype=acc.dtype)
         if value.shape != acc.shape:
             raise ValueError(f"run_shard returned {acc.name!r} with shape {value.shape}, declared {acc.shape}")
-        _open_array(path, acc.name, n_shards)[point, shard] = value
-    _open_array(path, "done", n_shards)[point, shard] = True
+        _writer(path, acc.name, n_shards).write(point, shard, value)
+    _writer(path, "done", n_shards).write(point, shard, np.True_)

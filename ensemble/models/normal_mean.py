@@ -18,7 +18,7 @@ class NormalMean(Model):
     description = "mean and variance of Gaussian draws (engine calibration)"
     params = (
         Param("sigma", float, 1.0, "", "standard deviation of the draws", low=0.0, low_open=True),
-        Param("draws", int, 10, "", "draws per member", low=1, high=10**7),
+        Param("draws", int, 10, "", "draws per member", low=1, high=10**9),
         Param("bins", int, 20, "", "histogram bins on [-4 sigma, 4 sigma]", low=1, high=10**5),
         Param("sleep_s", float, 0.0, "s", "sleep per member (to make shards slow)", low=0.0, high=60.0),
         Param("fail_member", int, -1, "", "member id whose shard raises (-1: none)", low=-1),

@@ -33,7 +33,7 @@ def sigma_at_zero(weights: np.ndarray, h: float, delta: float) -> np.ndarray:
 def spectral_weight(weights: np.ndarray, h: float, cutoff: float) -> np.ndarray:
     """SW(cutoff) = int_0^cutoff sigma dw (half of the w = 0 line lies at w >= 0)."""
     nb = weights.shape[-1]
-    stop = min(nb, int(np.floor(cutoff / h + 1e-9)) + 1)
+    stop = nb if cutoff >= (nb - 1) * h else int(np.floor(cutoff / h + 1e-9)) + 1
     return weights[..., :stop].sum(axis=-1) - 0.5 * weights[..., 0]
 
 

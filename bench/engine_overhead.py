@@ -1,0 +1,92 @@
+"""Engine overhead and parallel efficiency, measured in one run.
+
+1. Per-shard overhead: many trivial shards (normal_mean, 1 draw) through a running LocalCluster
+   with one single-threaded worker, minus the same shards' compute time in-process; the store
+   write alone is timed too.
+2. Parallel efficiency 1 -> 2 workers on CPU-bound shards of ~1 s each (cluster start excluded).
+
+Usage: python bench/engine_overhead.py [--shards 400] [--big-shards 8]
+"""
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from distributed import Client, LocalCluster
+
+from ensemble.engine.execute import RunReport, _run_dask, run_shard_task
+from ensemble.engine.spec import spec_from_dict
+from ensemble.engine.store import create_or_resume, open_store
+
+
+def make_store(root: Path, name: str, members: int, draws: int):
+    spec = spec_from_dict({"model": "normal_mean", "params": {"draws": draws, "bins": 4},
+                           "ensemble": {"members": members, "shard_size": 1, "seed": 1}})
+    return create_or_resume(root / name, spec)[0]
+
+
+def timed_dask(client, store) -> float:
+    pending = store.pending()
+    t0 = time.perf_counter()
+    report = RunReport()
+    _run_dask(client, store, pending, retries=0, progress=False, report=report)
+    assert not report.failed and report.computed == len(pending)
+    return time.perf_counter() - t0
+
+
+def timed_inprocess(store, write: bool) -> float:
+    """Compute every shard in this process, with or without writing it to the store."""
+    from ensemble.engine.seeding import member_seeds
+
+    spec = store.spec
+    point = spec.points()[0]
+    model = spec.model
+    table = store.shard_range()
+    t0 = time.perf_counter()
+    for s, (a, b) in enumerate(table):
+        if write:
+            run_shard_task(str(store.path), spec.model_name, point, spec.seed, 0, s, int(a), int(b), len(table))
+        else:
+            ids = np.arange(a, b)
+            model.run_shard(point, ids, member_seeds(spec.seed, 0, ids))
+    return time.perf_counter() - t0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--shards", type=int, default=400)
+    ap.add_argument("--big-shards", type=int, default=8)
+    ap.add_argument("--big-draws", type=int, default=12_000_000, help="draws per ~1-s shard")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        compute = timed_inprocess(make_store(root, "a", args.shards, 1), write=False)
+        with_store = timed_inprocess(make_store(root, "b", args.shards, 1), write=True)
+        with LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None) as cluster, Client(cluster) as client:
+            timed_dask(client, make_store(root, "warm", 20, 1))  # warm the worker's imports
+            dask_total = timed_dask(client, make_store(root, "c", args.shards, 1))
+        n = args.shards
+        print(f"trivial shards: {n}")
+        print(f"  compute only, in-process        {1e3 * compute / n:8.3f} ms/shard")
+        print(f"  store write overhead            {1e3 * (with_store - compute) / n:8.3f} ms/shard")
+        print(f"  dask + store overhead           {1e3 * (dask_total - compute) / n:8.3f} ms/shard "
+              f"(target < 5 ms)")
+
+        times = {}
+        for workers in (1, 2):
+            with LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None) as cluster, \
+                    Client(cluster) as client:
+                timed_dask(client, make_store(root, f"w{workers}-warm", 2, 1000))
+                times[workers] = timed_dask(client, make_store(root, f"w{workers}", args.big_shards, args.big_draws))
+        per_shard = times[1] / args.big_shards
+        eff = times[1] / (2 * times[2])
+        print(f"CPU-bound shards: {args.big_shards} x {per_shard:.2f} s")
+        print(f"  1 worker {times[1]:.2f} s, 2 workers {times[2]:.2f} s: speed-up {times[1] / times[2]:.2f}, "
+              f"parallel efficiency {100 * eff:.1f}% (target >= 90%)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,161 @@
+"""Electron-TLS chain by finite-temperature Lanczos (seed 001, Rammal, Ciuchi, Fratini, Sec. II).
+
+H = -t sum_<ij> c+_i c_j + (w0/2) sum_i sigma^z_i - g sum_i n_i sigma^x_i, one electron on a ring
+of N sites.  Units t = e = a = hbar = k_B = 1.  Sign of the current: J = -dH/dA with Peierls
+phase e^{iA} on forward hops (J = i t sum_x (c+_{x+1} c_x - h.c.)); sigma does not depend on it.
+
+Conventions of the outputs (all thermal averages are FTLM ratio estimates over the members):
+  sigma(w, T)  optical conductivity PER PARTICLE, pi (1 - e^{-w/T})/w * C(w), C(w) the current
+               spectrum of the total J; the degenerate (w = 0) pairs carry the thermal weight
+               (pi/T) <J_nn^2>; Gaussian filter of standard deviation ``delta``.
+  rho(T)       1/sigma_delta(w = 0) at delta = sqrt(delta_dc_min * delta_dc_max) (the paper reads
+               sigma(w -> 0) of the filtered spectrum); ``rho_delta`` gives it for 5 log-spaced
+               delta in [delta_dc_min, delta_dc_max], the paper's error band.
+  Ekin, E, J2  <H_kin>, <H>, <J^2> (static FTLM); C_int = int C(w) dw from the dynamical data
+               (current sum rule: equals J2); fsum = (pi/2) <-H_kin>.
+  sw_total, sw_partial   SW(inf) and SW(sw_cutoff) of Eq. (2), from the unfiltered spectrum.
+  omega_L, L   peak of sigma_delta(w) above ``peak_min`` and L/a = sqrt(2t/omega_L).
+Members are start vectors: member m uses sector K = 2 pi (m mod N)/N (``boundary = "pbc"``, all
+sectors equally often when members is a multiple of N) or K uniform in [0, 2 pi) drawn from its
+own stream (``"twist"``: twisted-boundary averaging); the random vector is complex Gaussian.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ensemble.engine.model import Accumulator, Estimate, Model, Param, SpecError
+
+from . import spectra
+from .ftlm import BLOCK, tally
+
+N_DC = 5
+SCALARS = ("Z", "E", "Ekin", "J2", "C0")
+
+
+def _grid(params):
+    h = params["omega_bin"]
+    nb = int(round(params["omega_max"] / h)) + 1
+    return h, nb
+
+
+def _sector(params, member_id, rng):
+    n = params["N"]
+    if params["boundary"] == "pbc":
+        return 2 * np.pi * (int(member_id) % n) / n
+    return rng.uniform(0.0, 2 * np.pi)
+
+
+class ChainFTLM(Model):
+    name = "chain_ftlm"
+    description = "one electron + TLS chain: sigma(w,T), rho(T) by finite-temperature Lanczos"
+    params = (
+        Param("N", int, 12, doc="chain length N_s (sector dimension 2^N)", low=3, high=30),
+        Param("g", float, 1.0, unit="t", doc="electron-TLS coupling", low=0.0),
+        Param("omega0", float, 0.5, unit="t", doc="TLS splitting (Rabi frequency)", low=0.0),
+        Param("T", float, [0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0], unit="t", array=True,
+              doc="temperature grid", low=0.0, low_open=True),
+        Param("M", int, 1200, doc="Lanczos steps per run (capped at the sector dimension)", low=2),
+        Param("boundary", str, "pbc", choices=("pbc", "twist"), doc="all PBC sectors or random twist"),
+        Param("delta", float, 0.04, unit="t", doc="Gaussian filter width (std) of sigma(w)", low=0.0, low_open=True),
+        Param("delta_dc_min", float, 0.008, unit="t", doc="smallest filter width for rho", low=0.0, low_open=True),
+        Param("delta_dc_max", float, 0.04, unit="t", doc="largest filter width for rho", low=0.0, low_open=True),
+        Param("omega_bin", float, 0.001, unit="t", doc="histogram bin of the frequency grid", low=1e-5),
+        Param("omega_max", float, 8.0, unit="t", doc="frequency grid end (weight beyond is kept in SW total)",
+              low=0.0, low_open=True),
+        Param("omega_out", float, 4.0, unit="t", doc="sigma(w) is reported on [0, omega_out]", low=0.0, low_open=True),
+        Param("sw_cutoff", float, 0.25, unit="t", doc="Lambda of the partial spectral weight", low=0.0),
+        Param("peak_min", float, 0.1, unit="t", doc="omega_L is the sigma maximum above this", low=0.0),
+        Param("reorth", bool, False, doc="full reorthogonalization (exact-arithmetic checks only)"),
+    )
+
+    def check(self, params):
+        h = params["omega_bin"]
+        for key in ("delta", "delta_dc_min", "delta_dc_max"):
+            if params[key] < 2 * h:
+                raise SpecError(f"params.{key} = {params[key]}: must be >= 2 * omega_bin = {2 * h}")
+        if params["delta_dc_min"] > params["delta_dc_max"]:
+            raise SpecError("params.delta_dc_min: must not exceed delta_dc_max")
+        if params["omega_max"] / h > 2e5:
+            raise SpecError(f"params.omega_bin = {h}: more than 2e5 bins up to omega_max; use a coarser bin")
+        tmin = min(params["T"])
+        if tmin < params["g"] / 600.0:
+            raise SpecError(f"params.T: {tmin} < g/600 underflows the Boltzmann weights; raise the lowest T")
+        if params["omega_out"] > params["omega_max"]:
+            raise SpecError("params.omega_out: must not exceed omega_max")
+
+    # ----- accumulators -----
+    def accumulators(self, params):
+        temps = np.asarray(params["T"], dtype=float)
+        h, nb = _grid(params)
+        tc = {"T": temps}
+        accs = [Accumulator(s, (len(temps),), ("T",), tc, doc=f"sum_r of the {s} tally") for s in SCALARS]
+        accs.append(Accumulator("sigma_over", (len(temps),), ("T",), tc, doc="sigma weight beyond omega_max"))
+        accs.append(Accumulator("sigma_hist", (len(temps), nb), ("T", "omega_node"),
+                                {"T": temps, "omega_node": np.arange(nb) * h},
+                                doc="folded CIC histogram of sigma weights times Z"))
+        return accs
+
+    def run_shard(self, params, member_ids, seeds):
+        n = params["N"]
+        temps = np.asarray(params["T"], dtype=float)
+        h, nb = _grid(params)
+        totals = {a.name: np.zeros(a.shape) for a in self.accumulators(params)}
+        for mid, seed in zip(member_ids, seeds):
+            rng = np.random.default_rng(seed)
+            k = _sector(params, mid, rng)
+            d = 1 << n
+            r = rng.standard_normal(d) + 1j * rng.standard_normal(d)
+            out = tally(n, k, params["g"], params["omega0"], r, params["M"], temps, h, nb,
+                        reorth=params["reorth"])
+            for key, val in out.items():
+                totals[key] += val
+        return totals
+
+    def memory_bytes(self, params, shard_size):
+        d = 1 << params["N"]
+        m = min(params["M"], d)
+        vectors = m * (2 if params["reorth"] else 1) + BLOCK + 10  # run-1 basis, GEMM block, work
+        small = 6 * m * m * 16  # X, Ritz products, eigenvectors
+        h, nb = _grid(params)
+        hist = 3 * len(params["T"]) * nb * 8
+        return int(16 * d * vectors + small + hist + (64 << 20))
+
+    # ----- estimators -----
+    def finalize(self, totals, params):
+        temps = np.asarray(params["T"], dtype=float)
+        h, nb = _grid(params)
+        z = totals["Z"]
+        weights = spectra.unfolded_weights(totals["sigma_hist"] / z[:, None])
+        over = 0.5 * totals["sigma_over"] / z
+        tc = {"T": temps}
+        est = {}
+        for key in ("E", "Ekin", "J2"):
+            est[key] = Estimate(totals[key] / z, ("T",), tc)
+        est["C_int"] = Estimate(totals["C0"] / z, ("T",), tc)
+        est["fsum"] = Estimate(-0.5 * np.pi * totals["Ekin"] / z, ("T",), tc)
+        est["sw_total"] = Estimate(spectra.spectral_weight(weights, h, np.inf) + over, ("T",), tc)
+        est["sw_partial"] = Estimate(spectra.spectral_weight(weights, h, params["sw_cutoff"]), ("T",), tc)
+        est["drude_thermal"] = Estimate(weights[:, 0].copy(), ("T",), tc)  # D of D delta(w)
+
+        nout = int(round(params["omega_out"] / h)) + 1
+        sig_full = spectra.broadened(weights, h, params["delta"])
+        stride = max(1, int(params["delta"] / (5 * h)))
+        omega = np.arange(nout)[::stride] * h
+        est["sigma"] = Estimate(sig_full[:, :nout:stride], ("T", "omega"), {"T": temps, "omega": omega})
+        wl = spectra.peak_position(sig_full[:, :nout], h, params["peak_min"])
+        est["omega_L"] = Estimate(wl, ("T",), tc)
+        est["L"] = Estimate(np.sqrt(2.0 / wl), ("T",), tc)
+
+        deltas = np.geomspace(params["delta_dc_min"], params["delta_dc_max"], N_DC)
+        sdc = np.stack([spectra.sigma_at_zero(weights, h, dl) for dl in deltas], axis=1)
+        est["rho_delta"] = Estimate(1.0 / sdc, ("T", "delta_dc"), {"T": temps, "delta_dc": deltas})
+        est["rho"] = Estimate(1.0 / sdc[:, N_DC // 2], ("T",), tc)
+        return est
+
+    def plot(self, points, fig):
+        from .plot import plot_points
+
+        plot_points(points, fig)
+
+
+MODEL = ChainFTLM()
