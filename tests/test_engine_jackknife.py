@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from ensemble.engine.estimators import jackknife
+from ensemble.engine.estimators import jackknife_arrays as jackknife
 from ensemble.engine.inprocess import run_in_process
 from ensemble.engine.model import Estimate, Model
 

@@ -1,52 +1,63 @@
 """Online estimators: totals over done shards and delete-one-block jackknife errors.
 
-``totals`` are summed over the done shards of a point in shard-id order, so a resumed run gives
-bitwise the same numbers as an uninterrupted one.  Error bars come from the jackknife over up to
-``MAX_BLOCKS`` contiguous blocks of done shards: finalize is re-evaluated with each block left out,
-which gives honest errors for non-linear (ratio) estimators without the model knowing.
+The done shards of a point are cut into at most ``MAX_BLOCKS`` contiguous blocks (in shard-id order);
+each block is summed as it is read, so memory stays at one block of shards whatever the run's size.
+``totals`` is the sum of the block sums in order: a fixed summation order, hence a resumed run gives
+bitwise the same numbers as an uninterrupted one.  Error bars: ``finalize`` is re-evaluated with each
+block left out (jackknife), which gives honest errors for non-linear (ratio) estimators without the
+model knowing.
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
-from ensemble.engine.model import Estimate, Model, PointResult, Result
+from ensemble.engine.model import Model, PointResult, Result
 
 MAX_BLOCKS = 64
 
 
-def block_sums(per_shard: dict[str, np.ndarray], sizes: np.ndarray, n_blocks: int) -> list[dict[str, np.ndarray]]:
-    """Group shards (already restricted to done ones, in id order) into contiguous blocks and sum each."""
-    edges = np.linspace(0, len(sizes), n_blocks + 1).round().astype(int)
+def block_edges(n_shards: int, max_blocks: int = MAX_BLOCKS) -> np.ndarray:
+    n_blocks = max(min(n_shards, max_blocks), 1)
+    return np.linspace(0, n_shards, n_blocks + 1).round().astype(int)
+
+
+def summed_blocks(read: Callable[[int, int], dict[str, np.ndarray]], sizes: np.ndarray,
+                  max_blocks: int = MAX_BLOCKS) -> list[dict[str, np.ndarray]]:
+    """``read(a, b)`` returns per-accumulator arrays (b - a, *shape) of done shards a..b-1."""
+    edges = block_edges(len(sizes), max_blocks)
     blocks = []
     for a, b in zip(edges[:-1], edges[1:]):
-        block = {name: arr[a:b].sum(axis=0) for name, arr in per_shard.items()}
+        block = {name: arr.sum(axis=0) for name, arr in read(a, b).items()}
         block["members"] = np.asarray(float(sizes[a:b].sum()))
         blocks.append(block)
     return blocks
 
 
-def _as_result_parts(est: Estimate) -> np.ndarray:
-    return np.asarray(est.value, dtype=float)
+def add_blocks(blocks: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Sum block sums in block order (the fixed order that makes resumed runs bitwise equal)."""
+    totals = {name: blocks[0][name].copy() for name in blocks[0]}
+    for block in blocks[1:]:
+        for name in totals:
+            totals[name] = totals[name] + block[name]
+    return totals
 
 
-def jackknife(model: Model, params: dict, per_shard: dict[str, np.ndarray], sizes: np.ndarray,
-              max_blocks: int = MAX_BLOCKS) -> tuple[dict[str, np.ndarray], dict[str, Result]]:
-    """Return (totals, results) for one point from its done shards' sums (arrays (shards, *shape))."""
-    totals = {name: arr.sum(axis=0) for name, arr in per_shard.items()}
-    totals["members"] = np.asarray(float(sizes.sum()))
+def jackknife(model: Model, params: dict, blocks: list[dict[str, np.ndarray]]) -> tuple[dict, dict[str, Result]]:
+    """Return (totals, results) of one point from its block sums."""
+    totals = add_blocks(blocks)
     full = model.finalize(totals, params)
-    n_blocks = min(len(sizes), max_blocks)
     replicas: dict[str, list[np.ndarray]] = {k: [] for k, e in full.items() if e.jackknife}
-    if n_blocks >= 2 and replicas:
-        for block in block_sums(per_shard, sizes, n_blocks):
-            rest = {name: totals[name] - block[name] for name in totals}
-            est = model.finalize(rest, params)
+    if len(blocks) >= 2 and replicas:
+        for block in blocks:
+            est = model.finalize({name: totals[name] - block[name] for name in totals}, params)
             for name in replicas:
-                replicas[name].append(_as_result_parts(est[name]))
+                replicas[name].append(np.asarray(est[name].value, dtype=float))
     results = {}
     for name, est in full.items():
-        mean = _as_result_parts(est)
-        if name in replicas and replicas[name]:
+        mean = np.asarray(est.value, dtype=float)
+        if replicas.get(name):
             reps = np.stack(replicas[name])
             n = len(reps)
             with np.errstate(invalid="ignore"):
@@ -57,33 +68,47 @@ def jackknife(model: Model, params: dict, per_shard: dict[str, np.ndarray], size
     return totals, results
 
 
+def jackknife_arrays(model: Model, params: dict, per_shard: dict[str, np.ndarray], sizes: np.ndarray,
+                     max_blocks: int = MAX_BLOCKS):
+    """Jackknife from in-memory per-shard sums (arrays (shards, *shape))."""
+    blocks = summed_blocks(lambda a, b: {k: v[a:b] for k, v in per_shard.items()}, sizes, max_blocks)
+    return jackknife(model, params, blocks)
+
+
+def _store_blocks(store, p: int) -> list[dict[str, np.ndarray]] | None:
+    mask = store.done()[p]
+    if not mask.any():
+        return None
+    table = store.shard_range()
+    ids = np.nonzero(mask)[0]
+    sizes = (table[ids, 1] - table[ids, 0]).astype(float)
+    accs = store.spec.model.accumulators(store.spec.points()[p])
+    arrays = {a.name: store.group[a.name] for a in accs}
+
+    def read(a, b):
+        sel = ids[a:b]
+        return {name: np.asarray(arr.get_orthogonal_selection((p, sel))) for name, arr in arrays.items()}
+
+    return summed_blocks(read, sizes)
+
+
 def point_results(store, points: list[int] | None = None) -> list[PointResult]:
     """Estimators with errors for every point of a store, from whatever shards are done now."""
     spec = store.spec
     model = spec.model
     all_points = spec.points()
-    done = store.done()
-    table = store.shard_range()
-    sizes_all = (table[:, 1] - table[:, 0]).astype(float)
-    accs = model.accumulators(all_points[0])
     out = []
     for p in (range(len(all_points)) if points is None else points):
-        mask = done[p]
-        members_done = int(sizes_all[mask].sum())
-        if not mask.any():
+        blocks = _store_blocks(store, p)
+        if blocks is None:
             out.append(PointResult(all_points[p], 0, {}))
             continue
-        per_shard = {a.name: np.asarray(store.group[a.name][p])[mask] for a in accs}
-        _, results = jackknife(model, all_points[p], per_shard, sizes_all[mask])
-        out.append(PointResult(all_points[p], members_done, results))
+        totals, results = jackknife(model, all_points[p], blocks)
+        out.append(PointResult(all_points[p], int(totals["members"]), results))
     return out
 
 
 def point_totals(store, p: int) -> dict[str, np.ndarray]:
-    """Summed accumulators of point ``p`` over its done shards, in shard-id order."""
-    mask = store.done()[p]
-    table = store.shard_range()
-    accs = store.spec.model.accumulators(store.spec.points()[p])
-    totals = {a.name: np.asarray(store.group[a.name][p])[mask].sum(axis=0) for a in accs}
-    totals["members"] = np.asarray(float((table[mask, 1] - table[mask, 0]).sum()))
-    return totals
+    """Summed accumulators of point ``p`` over its done shards (same order as the estimators use)."""
+    blocks = _store_blocks(store, p)
+    return add_blocks(blocks) if blocks else {}

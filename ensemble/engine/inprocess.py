@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ensemble.engine.estimators import jackknife
+from ensemble.engine.estimators import jackknife_arrays
 from ensemble.engine.model import PointResult
 from ensemble.engine.seeding import member_seeds, shard_table
 from ensemble.engine.spec import spec_from_dict
@@ -29,6 +29,6 @@ def run_in_process(model_name: str, params: dict, members: int, shard_size: int,
             for a in accs:
                 per_shard[a.name].append(np.asarray(sums[a.name], dtype=a.dtype).reshape(a.shape))
         stacked = {k: np.stack(v) for k, v in per_shard.items()}
-        _, results = jackknife(model, point, stacked, sizes)
+        _, results = jackknife_arrays(model, point, stacked, sizes)
         out.append(PointResult(point, int(sizes.sum()), results))
     return out

@@ -32,6 +32,11 @@ from .lanczos import lanczos, ritz
 BLOCK = 32  # run-2 vectors per GEMM block
 
 
+def _overlaps(basis, x):
+    """<v_a|x> for all rows v_a, without copying the (large) basis."""
+    return (x.conj() @ basis.T).conj()
+
+
 def lanczos_data(n, k, g, w0, r, m, reorth=False):
     """Ritz data of one start vector: (e, U0, f, W0, A_re, static) with static = dict of <psi_i|O r>."""
     d = r.shape[0]
@@ -45,11 +50,11 @@ def lanczos_data(n, k, g, w0, r, m, reorth=False):
     tmp = np.empty(d, dtype=np.complex128)
     r = basis[0]
     apply_hkin(r, tmp, n, k)
-    hkin_a = basis.conj() @ tmp
+    hkin_a = _overlaps(basis, tmp)
     jr = np.empty(d, dtype=np.complex128)
     apply_j(r, jr, n, k)
     apply_j(jr, tmp, n, k)
-    j2_a = basis.conj() @ tmp
+    j2_a = _overlaps(basis, tmp)
 
     # run 2 from J r, streaming its basis through the cross-product with run 1
     cols = []
