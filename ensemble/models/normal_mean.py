@@ -12,6 +12,8 @@ import numpy as np
 
 from ensemble.engine.model import Accumulator, Estimate, Model, Param
 
+CHUNK = 1 << 16
+
 
 class NormalMean(Model):
     name = "normal_mean"
@@ -38,10 +40,20 @@ class NormalMean(Model):
     def run_shard(self, params, member_ids, seeds):
         if params["fail_member"] in set(int(m) for m in member_ids):
             raise RuntimeError(f"member {params['fail_member']} fails on purpose (fail_member)")
-        x = np.concatenate([np.random.default_rng(s).normal(0.0, params["sigma"], params["draws"]) for s in seeds])
+        edges = self._edges(params)
+        sum_x = sum_x2 = 0.0
+        hist = np.zeros(params["bins"], dtype=np.int64)
+        for seed in seeds:
+            rng = np.random.default_rng(seed)
+            left = params["draws"]
+            while left:  # stream in cache-sized chunks: memory stays O(CHUNK) for any draws
+                x = rng.normal(0.0, params["sigma"], min(left, CHUNK))
+                left -= len(x)
+                sum_x += x.sum()
+                sum_x2 += (x * x).sum()
+                hist += np.histogram(x, edges)[0]
         time.sleep(params["sleep_s"] * len(seeds))
-        return {"sum_x": x.sum(), "sum_x2": (x * x).sum(),
-                "hist": np.histogram(x, self._edges(params))[0]}
+        return {"sum_x": sum_x, "sum_x2": sum_x2, "hist": hist}
 
     def finalize(self, totals, params):
         n = totals["members"] * params["draws"]
@@ -56,7 +68,7 @@ class NormalMean(Model):
         }
 
     def memory_bytes(self, params, shard_size):
-        return 16 * params["draws"] * shard_size + (32 << 20)
+        return 16 * min(params["draws"], CHUNK) * 4 + (32 << 20)
 
 
 MODEL = NormalMean()

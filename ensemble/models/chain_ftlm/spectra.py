@@ -38,6 +38,10 @@ def spectral_weight(weights: np.ndarray, h: float, cutoff: float) -> np.ndarray:
 
 
 def peak_position(sig: np.ndarray, h: float, wmin: float) -> np.ndarray:
-    """Frequency of the maximum of sigma_delta(w) for w >= wmin (the displaced Drude peak)."""
+    """Frequency of the maximum of sigma_delta(w) for w >= wmin (the displaced Drude peak).
+
+    NaN where that maximum sits at wmin, i.e. sigma only decreases there (no finite-w peak).
+    """
     start = int(np.ceil(wmin / h))
-    return (start + np.argmax(sig[..., start:], axis=-1)) * h
+    idx = np.argmax(sig[..., start:], axis=-1)
+    return np.where(idx > 0, (start + idx) * h, np.nan)
