@@ -7,6 +7,12 @@ import pytest
 
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
+# One BLAS thread per test process: numpy may already be imported by a pytest plugin (so the
+# environment variables are too late), and many small GEMMs spin badly on 2 cores otherwise.
+from threadpoolctl import threadpool_limits  # noqa: E402
+
+threadpool_limits(1)
+
 
 @pytest.fixture
 def write_spec(tmp_path):

@@ -198,8 +198,8 @@ def test_plot_writes_png(cli, write_spec, tmp_path):
 def test_memory_refusal_before_store_is_created(cli, write_spec, tmp_path):
     text = spec_text(members=8, shard_size=4).replace("draws = 50", "draws = 1000000")
     code, _, err = cli("run", write_spec(text), "--store", tmp_path / "st", "--workers", 1,
-                       "--memory-limit", "40MiB", "--no-progress")
-    assert code == 2 and "a shard needs about" in err and "each task may use 0.04 GiB" in err
+                       "--memory-limit", "20MiB", "--no-progress")
+    assert code == 2 and "a shard needs about" in err and "each task may use 0.02 GiB" in err
     assert not (tmp_path / "st").exists()
 
 

@@ -90,6 +90,35 @@ def build_jobqueue_cluster(kind: str, config_path: str | None):
     return cluster, per_task
 
 
+def _local_workers(opts: ClusterOptions) -> int:
+    import psutil
+
+    return opts.workers or max(1, (psutil.cpu_count() or 1) // opts.threads_per_worker)
+
+
+def planned_task_memory(opts: ClusterOptions) -> float | None:
+    """Memory one task may use, known before any cluster starts (None: ask the running scheduler)."""
+    import psutil
+    from dask.utils import parse_bytes
+
+    if opts.scheduler or opts.scheduler_file:
+        return None
+    if opts.kind == "sync":
+        return float(psutil.virtual_memory().available)
+    if opts.kind.startswith("jobqueue:"):
+        return None
+    if opts.kind != "local":
+        raise SpecError(f"--cluster {opts.kind}: allowed local, sync, jobqueue:slurm, jobqueue:pbs")
+    if opts.memory_limit:
+        try:
+            per_worker = parse_bytes(opts.memory_limit)
+        except ValueError:
+            raise SpecError(f"--memory-limit {opts.memory_limit!r}: expected a size such as 4GiB") from None
+    else:
+        per_worker = psutil.virtual_memory().total / _local_workers(opts)
+    return per_worker / opts.threads_per_worker
+
+
 def make_client(opts: ClusterOptions):
     """Return (client, cluster or None, per-task memory limit in bytes)."""
     from distributed import Client, LocalCluster
@@ -103,19 +132,11 @@ def make_client(opts: ClusterOptions):
         cluster, per_task = build_jobqueue_cluster(opts.kind, opts.jobqueue_config)
         cluster.scale(jobs=opts.jobs)
         return Client(cluster), cluster, per_task
-    if opts.kind != "local":
-        raise SpecError(f"--cluster {opts.kind}: allowed local, sync, jobqueue:slurm, jobqueue:pbs")
-    import psutil
-
-    workers = opts.workers or max(1, (psutil.cpu_count() or 1) // opts.threads_per_worker)
-    kwargs = dict(n_workers=workers, threads_per_worker=opts.threads_per_worker, dashboard_address=":0")
+    kwargs = dict(n_workers=_local_workers(opts), threads_per_worker=opts.threads_per_worker, dashboard_address=":0")
     if opts.memory_limit:
         kwargs["memory_limit"] = opts.memory_limit
     cluster = LocalCluster(**kwargs)
-    from dask.utils import parse_bytes
-
-    limit = parse_bytes(opts.memory_limit) if opts.memory_limit else psutil.virtual_memory().total / workers
-    return Client(cluster), cluster, limit / opts.threads_per_worker
+    return Client(cluster), cluster, planned_task_memory(opts)
 
 
 def _task_args(store: RunStore, p: int, s: int, points, table):
@@ -131,12 +152,12 @@ def run_spec(spec: Spec, path: str | Path, opts: ClusterOptions, retries: int = 
     All refusals (spec mismatch, memory) happen before the store is created or modified.
     """
     check_store(path, spec)
+    planned = planned_task_memory(opts)
+    if planned is not None:  # refuse before starting a cluster that could not hold a shard
+        check_memory(spec, planned)
     report = RunReport()
     t0 = time.perf_counter()
     if opts.kind == "sync" and not (opts.scheduler or opts.scheduler_file):
-        import psutil
-
-        check_memory(spec, psutil.virtual_memory().available)
         store, what = create_or_resume(path, spec)
         log(f"{path}: {what}")
         _run_sync(store, _pending(store, max_shards), retries, progress, report)

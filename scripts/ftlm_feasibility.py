@@ -1,9 +1,9 @@
 """chain_ftlm runs without the engine on one many-core node: a reduced Fig. 1 and the N = 22/24 check.
 
-  python bench/ftlm_feasibility.py fig1 --n 16 --members 48 --procs 16 --out DIR
+  python scripts/ftlm_feasibility.py fig1 --n 16 --members 48 --procs 16 --out DIR
       members in a process pool (one BLAS thread each), the engine's jackknife over 8 blocks,
       prints omega_L, L and rho(T) per omega0 and writes fig1.png and fig1.npz to DIR.
-  python bench/ftlm_feasibility.py size --n 22 --m 200 [--threads 16]
+  python scripts/ftlm_feasibility.py size --n 22 --m 200 [--threads 16]
       one start vector of one sector: wall time, peak RSS and the model's memory estimate.
 """
 from __future__ import annotations

@@ -1,0 +1,154 @@
+"""TLS-phonon dynamics of seed 004 (Artiago, Balducci, Scardicchio): concurrence and entanglement entropy.
+
+Model ``tls_dynamics``.  A member is one disorder realization (positions, eps, Delta, dipole factors)
+together with its random product initial state (uniform pure Bloch vectors).  Units: energies in W = 1 eV,
+times in hbar/W = 0.658 fs, rates in W/hbar.  GKSL Eq. (12) with dissipation strength ``eps_diss`` (the
+paper's epsilon) and phonon temperature ``T`` (Bose factors of Eq. (7)); see ``_factorized`` for the exact
+O(N) solution used for all N (unitary and open), ``_dense`` for the 4^N reference.
+
+Outputs per time t (log grid): C(t) = (1/N) sum_{i<j} C_ij(t) (Eq. 13, Wootters concurrence); optionally the
+half-system entanglement entropy S_E(t) averaged over the N "bubble" bipartitions (A = the N/2 sites
+nearest to site i, periodic distances), in nats.  ``mode = "haar"`` instead draws Haar-random N-qubit states
+and accumulates their pair-averaged concurrence (App. E, Fig. 11).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ensemble.engine.model import Accumulator, Estimate, Model, Param, SpecError
+
+from . import _disorder
+from ._entangle import concurrence, vn_entropy
+from ._factorized import pair_rhos, reduced_rho
+from ._fits import power_law_exponent
+from ._haar import haar_mean_concurrence
+
+
+def time_grid(p: dict) -> np.ndarray:
+    return np.logspace(np.log10(p["t_min"]), np.log10(p["t_max"]), p["n_t"])
+
+
+def bubble_partitions(real: _disorder.Realization) -> list[np.ndarray]:
+    """Distinct sets A_i = the N/2 sites nearest to site i (i included), sorted."""
+    N = len(real.nu)
+    d = _disorder.min_image_dist(real.pos, real.box)
+    sets = {tuple(sorted(np.argsort(d[i], kind="stable")[: N // 2])) for i in range(N)}
+    return [np.array(s, dtype=np.int64) for s in sorted(sets)]
+
+
+def member_curves(p: dict, rng: np.random.Generator):
+    """C(t) (and S_E(t) if requested) for one disorder realization."""
+    t = time_grid(p)
+    real = _disorder.draw(rng, p["N"], p["Delta_bar"], p["n_Delta"], p["R"], p["L0_nm"])
+    gup, gdn = _disorder.rates(real, p["eps_diss"], p["T"])
+    rho = pair_rhos(t, real.J, real.nu, gup, gdn, real.rho0)
+    C = concurrence(rho).sum(0) / p["N"]
+    S = None
+    if p["entropy"]:
+        S = np.zeros(len(t))
+        parts = bubble_partitions(real)
+        for A in parts:
+            S += vn_entropy(reduced_rho(A, t, real.J, real.nu, gup, gdn, real.rho0))
+        S /= len(parts)
+    return C, S
+
+
+class TLSDynamics(Model):
+    name = "tls_dynamics"
+    description = "TLS ensemble in glasses (seed 004): pair concurrence C(t) and HSEE, unitary and GKSL, exact O(N)"
+    params = (
+        Param("mode", str, "dynamics", "", "dynamics, or haar (random-state concurrence, App. E)",
+              choices=("dynamics", "haar")),
+        Param("N", int, 10, "", "number of TLSs", low=2, high=400),
+        Param("Delta_bar", float, 0.1, "W", "typical tunnelling amplitude (Eq. 3)", low=0.0, low_open=True),
+        Param("n_Delta", float, 2.0, "", "decades spanned by Delta (Eq. 3)", low=0.0, high=20.0),
+        Param("R", float, 1e3, "", "interaction rescaling L0 -> L0/R", low=0.0, low_open=True),
+        Param("L0_nm", float, 10.0, "nm", "cube side per TLS^(1/3)", low=0.0, low_open=True),
+        Param("eps_diss", float, 0.0, "", "dissipation strength epsilon of Eq. (12)", low=0.0, high=1e6),
+        Param("T", float, 0.0, "K", "phonon temperature (Bose factors)", low=0.0, high=1e7),
+        Param("t_min", float, 1e-7, "hbar/W", "first time of the log grid", low=0.0, low_open=True),
+        Param("t_max", float, 1e5, "hbar/W", "last time of the log grid", low=0.0, low_open=True),
+        Param("n_t", int, 97, "", "number of times", low=2, high=5000),
+        Param("entropy", bool, False, "", "also compute the bubble half-system entanglement entropy"),
+        Param("fit_tmin", float, 2e-3, "hbar/W", "power-law fit window start", low=0.0, low_open=True),
+        Param("fit_tmax", float, 2e-2, "hbar/W", "power-law fit window end", low=0.0, low_open=True),
+        Param("plateau_pts", int, 5, "", "last grid points averaged into C_late", low=1),
+    )
+
+    def check(self, p):
+        if p["t_max"] <= p["t_min"]:
+            raise SpecError(f"params.t_max = {p['t_max']} must exceed t_min = {p['t_min']}")
+        if p["fit_tmax"] <= p["fit_tmin"]:
+            raise SpecError(f"params.fit_tmax = {p['fit_tmax']} must exceed fit_tmin = {p['fit_tmin']}")
+        if p["plateau_pts"] > p["n_t"]:
+            raise SpecError(f"params.plateau_pts = {p['plateau_pts']} exceeds n_t = {p['n_t']}")
+        if p["entropy"] and p["N"] > 20:
+            raise SpecError(f"params.entropy needs N <= 20 (3^(N/2) sectors), got N = {p['N']}")
+        if p["mode"] == "haar" and p["N"] > 24:
+            raise SpecError(f"params.N = {p['N']}: mode haar stores 2^N amplitudes, allowed N <= 24")
+
+    def accumulators(self, p):
+        if p["mode"] == "haar":
+            return [Accumulator("Ch_sum", doc="sum of pair-averaged Haar-state concurrence"),
+                    Accumulator("Ch_sq", doc="sum of squares")]
+        t = time_grid(p)
+        accs = [Accumulator("C_sum", (p["n_t"],), ("t",), {"t": t}, doc="sum over members of C(t), Eq. 13"),
+                Accumulator("C_sq", (p["n_t"],), ("t",), {"t": t}, doc="sum of C(t)^2")]
+        if p["entropy"]:
+            accs += [Accumulator("S_sum", (p["n_t"],), ("t",), {"t": t}, doc="sum of S_E(t) (nats)"),
+                     Accumulator("S_sq", (p["n_t"],), ("t",), {"t": t}, doc="sum of S_E(t)^2")]
+        return accs
+
+    def run_shard(self, p, member_ids, seeds):
+        accs = self.accumulators(p)
+        out = {a.name: np.zeros(a.shape) for a in accs}
+        for seed in seeds:
+            rng = np.random.default_rng(seed)
+            if p["mode"] == "haar":
+                c = haar_mean_concurrence(rng, p["N"])
+                out["Ch_sum"] += c
+                out["Ch_sq"] += c * c
+                continue
+            C, S = member_curves(p, rng)
+            out["C_sum"] += C
+            out["C_sq"] += C * C
+            if S is not None:
+                out["S_sum"] += S
+                out["S_sq"] += S * S
+        return out
+
+    def finalize(self, totals, p):
+        n = totals["members"]
+        if p["mode"] == "haar":
+            m = totals["Ch_sum"] / n
+            return {"C_haar": Estimate(m), "C_haar_spread": Estimate(np.sqrt(max(totals["Ch_sq"] / n - m * m, 0.0)))}
+        t = time_grid(p)
+        C = totals["C_sum"] / n
+        est = {
+            "C": Estimate(C, ("t",), {"t": t}),
+            "C_late": Estimate(C[-p["plateau_pts"]:].mean()),
+            "C_max": Estimate(C.max()),
+            "t_max_C": Estimate(t[np.argmax(C)], unit="hbar/W"),
+            "beta": Estimate(power_law_exponent(t, C, p["fit_tmin"], p["fit_tmax"])),
+            "rise_exponent": Estimate(-power_law_exponent(t, C, 0.0, min(t[np.argmax(C)] / 10, p["fit_tmin"]))),
+        }
+        if "S_sum" in totals:
+            est["S_E_per_N"] = Estimate(totals["S_sum"] / n / p["N"], ("t",), {"t": t})
+        return est
+
+    def memory_bytes(self, p, shard_size):
+        if p["mode"] == "haar":
+            return 64 * 2 ** p["N"] + (64 << 20)
+        P = p["N"] * (p["N"] - 1) // 2
+        big = P * p["n_t"] * 16 * 16 * 4   # pair matrices + sqrt/SVD temporaries
+        if p["entropy"]:
+            big = max(big, p["n_t"] * 4 ** (p["N"] // 2) * 16 * 4)
+        return int(big) + (96 << 20)
+
+    def plot(self, points, fig):
+        from ._plot import plot_points
+
+        plot_points(points, fig)
+
+
+MODEL = TLSDynamics()
