@@ -249,7 +249,7 @@ def test_plot_and_phase_classification():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ensemble.engine.model import PointResult, Result
+    from ensemble.engine.inprocess import point_result
     from ensemble.models.large_n_tls.plotting import classify
 
     assert classify(1.3, 0.01, 0.0, 0.3) == "FL"
@@ -259,9 +259,7 @@ def test_plot_and_phase_classification():
     pts = []
     for a in (0.5, 1.1):
         p, _, e = _run(members=1, fields=200, alpha=a)
-        res = {k: Result(np.asarray(v.value), np.zeros_like(np.asarray(v.value, dtype=float)), v.dims, v.coords)
-               for k, v in e.items()}
-        pts.append(PointResult(p, 1, res))
+        pts.append(point_result(p, 1, e))
     fig = plt.figure()
     MODEL.plot(pts, fig)
     assert len(fig.axes) == 6

@@ -189,15 +189,13 @@ def test_model_plot_smoke():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ensemble.engine.model import PointResult, Result
+    from ensemble.engine.inprocess import point_result
 
     pts = []
     for N in (4, 5, 6):
         p = _params(N=N, n_t=10, t_min=1e-4, t_max=1e3)
         est = MODEL.finalize(_run(p, 2, 2), p)
-        res = {k: Result(np.asarray(e.value), np.zeros_like(np.asarray(e.value, float)), e.dims, e.coords)
-               for k, e in est.items()}
-        pts.append(PointResult(p, 2, res))
+        pts.append(point_result(p, 2, est))
     fig = plt.figure()
     MODEL.plot(pts, fig)
     assert len(fig.axes) == 2

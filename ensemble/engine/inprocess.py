@@ -32,3 +32,14 @@ def run_in_process(model_name: str, params: dict, members: int, shard_size: int,
         _, results = jackknife_arrays(model, point, stacked, sizes)
         out.append(PointResult(point, int(sizes.sum()), results))
     return out
+
+
+def point_result(params: dict, members: int, estimates: dict) -> PointResult:
+    """Wrap one ``finalize`` output as a PointResult without error bars (for plots of direct runs)."""
+    from ensemble.engine.model import Result
+
+    results = {}
+    for name, est in estimates.items():
+        mean = np.asarray(est.value, dtype=float)
+        results[name] = Result(mean, np.zeros_like(mean), tuple(est.dims), dict(est.coords), est.unit)
+    return PointResult(params, members, results)
