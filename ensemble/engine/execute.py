@@ -164,7 +164,8 @@ def run_spec(spec: Spec, path: str | Path, opts: ClusterOptions, retries: int = 
     else:
         client, cluster, per_task = make_client(opts)
         try:
-            check_memory(spec, per_task)
+            if planned is None:  # only a running scheduler or jobqueue config knows its limit
+                check_memory(spec, per_task)
             store, what = create_or_resume(path, spec)
             log(f"{path}: {what}")
             report.dashboard = getattr(client, "dashboard_link", None)

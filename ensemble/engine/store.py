@@ -40,10 +40,6 @@ class RunStore:
     group: zarr.Group
     spec: Spec
 
-    @property
-    def accumulators(self) -> list[Accumulator]:
-        return self.spec.model.accumulators(self.spec.points()[0])
-
     def shard_range(self) -> np.ndarray:
         return np.asarray(self.group["shard_range"][:])
 
