@@ -35,7 +35,7 @@ def main():
     import numpy as np
     from numba import njit, prange
 
-    from ensemble.models.chain_ftlm.hamiltonian import apply_h, csr_h
+    from ensemble.models.tls_chain.ftlm.hamiltonian import apply_h, csr_h
 
     @njit(parallel=True)
     def triad(a, b, c, s):

@@ -26,7 +26,7 @@ def fig1(args):
 
     from ensemble.engine.estimators import jackknife_arrays
     from ensemble.engine.model import PointResult
-    from ensemble.models.chain_ftlm import MODEL
+    from ensemble.models.tls_chain.ftlm import MODEL
 
     temps = [0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0]
     points = []
@@ -68,7 +68,7 @@ def fig1(args):
 def _member(p, ip, m, seed):
     import numpy as np
 
-    from ensemble.models.chain_ftlm import MODEL
+    from ensemble.models.tls_chain.ftlm import MODEL
 
     return MODEL.run_shard(p, np.array([m]), [np.random.SeedSequence(seed, spawn_key=(ip, m))])
 
@@ -77,8 +77,8 @@ def size(args):
     os.environ["NUMBA_NUM_THREADS"] = os.environ["OPENBLAS_NUM_THREADS"] = str(args.threads)
     import numpy as np
 
-    from ensemble.models.chain_ftlm import MODEL
-    from ensemble.models.chain_ftlm.hamiltonian import apply_h
+    from ensemble.models.tls_chain.ftlm import MODEL
+    from ensemble.models.tls_chain.ftlm.hamiltonian import apply_h
 
     p = {x.name: x.default for x in MODEL.params}
     p.update(N=args.n, M=args.m, g=1.0, omega0=0.5, T=[0.5, 1.0], omega_bin=0.001)

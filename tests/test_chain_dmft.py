@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 
 from ensemble.engine.model import SpecError
-from ensemble.models._chain_common import bubble_kernel, lattice_green
-from ensemble.models._dmft_solver import kubo, make_grid, solve_dmft
-from ensemble.models.chain_dmft import MODEL
+from ensemble.models.tls_chain.common import bubble_kernel, lattice_green
+from ensemble.models.tls_chain.dmft_solver import kubo, make_grid, solve_dmft
+from ensemble.models.tls_chain.dmft import MODEL
 
 T_ = 1.0
 

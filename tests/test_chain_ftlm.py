@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from ensemble.engine.model import SpecError
-from ensemble.models.chain_ftlm import MODEL
-from ensemble.models.chain_ftlm import hamiltonian as ham
-from ensemble.models.chain_ftlm.ftlm import tally
+from ensemble.models.tls_chain.ftlm import MODEL
+from ensemble.models.tls_chain.ftlm import hamiltonian as ham
+from ensemble.models.tls_chain.ftlm.ftlm import tally
 
 TEMPS = [0.3, 1.0, 2.5]
 

@@ -18,9 +18,9 @@ import numpy as np
 import pytest
 
 from ensemble.engine.estimators import jackknife_arrays
-from ensemble.models.chain_dmft import MODEL as DMFT
-from ensemble.models.chain_ftlm import MODEL as FTLM
-from ensemble.models.chain_static import MODEL as STATIC
+from ensemble.models.tls_chain.dmft import MODEL as DMFT
+from ensemble.models.tls_chain.ftlm import MODEL as FTLM
+from ensemble.models.tls_chain.static import MODEL as STATIC
 
 TEMPS = [1.0, 2.0]
 N_RING = 10          # FTLM ring: 2^10 TLS states per momentum sector

@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 
 from ensemble.engine.model import SpecError
-from ensemble.models._rta import eq5, fit_eq5, rta_dc, rta_sigma
-from ensemble.models._static_chain import current_sq, diagonalize, sigma_histogram
-from ensemble.models.chain_static import MODEL
+from ensemble.models.tls_chain.rta import eq5, fit_eq5, rta_dc, rta_sigma
+from ensemble.models.tls_chain.static_kernels import current_sq, diagonalize, sigma_histogram
+from ensemble.models.tls_chain.static import MODEL
 
 
 def _params(**kw):

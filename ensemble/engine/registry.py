@@ -1,4 +1,4 @@
-"""Model lookup: the model named ``foo`` is ``ensemble.models.foo.MODEL``.
+"""Model lookup: registered names come from ``ensemble.models.REGISTRY``.
 
 A name of the form ``package.module:ATTR`` loads a user's own model from any importable module, so
 models outside this package run on the engine unchanged (workers must be able to import it too).
@@ -6,15 +6,14 @@ models outside this package run on the engine unchanged (workers must be able to
 from __future__ import annotations
 
 import importlib
-import pkgutil
 
 from ensemble.engine.model import Model, SpecError
 
 
 def available_models() -> list[str]:
-    import ensemble.models as pkg
+    from ensemble.models import REGISTRY
 
-    return sorted(m.name for m in pkgutil.iter_modules(pkg.__path__) if not m.name.startswith("_"))
+    return sorted(REGISTRY)
 
 
 def get_model(name: str) -> Model:
@@ -25,7 +24,9 @@ def get_model(name: str) -> Model:
     else:
         if name not in available_models():
             raise SpecError(f"model = {name!r}: unknown model; registered: {', '.join(available_models())}")
-        module_name, attr = f"ensemble.models.{name}", "MODEL"
+        from ensemble.models import REGISTRY
+
+        module_name, _, attr = REGISTRY[name].partition(":")
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:

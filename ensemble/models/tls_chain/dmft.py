@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from ensemble.engine.model import Accumulator, Estimate, Model, Param, SpecError
-from ensemble.models._dmft_solver import kubo, make_grid, solve_dmft
+from ensemble.models.tls_chain.dmft_solver import kubo, make_grid, solve_dmft
 
 
 def _opt_omega(params):
@@ -171,7 +171,7 @@ class ChainDMFT(Model):
         return 8 * nw * (3 * len(params["T"]) + 60) + (64 << 20)
 
     def plot(self, points, fig):
-        from ensemble.models._chain_plots import plot_dmft
+        from ensemble.models.tls_chain.plots import plot_dmft
 
         plot_dmft(points, fig)
 

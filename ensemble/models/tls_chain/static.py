@@ -16,9 +16,9 @@ from __future__ import annotations
 import numpy as np
 
 from ensemble.engine.model import Accumulator, Estimate, Model, Param, SpecError
-from ensemble.models._chain_common import gaussian_smooth
-from ensemble.models._rta import fit_eq5, rta_dc, rta_sigma
-from ensemble.models._static_chain import (current_sq, diagonalize, kinetic_diag, sigma_histogram,
+from ensemble.models.tls_chain.common import gaussian_smooth
+from ensemble.models.tls_chain.rta import fit_eq5, rta_dc, rta_sigma
+from ensemble.models.tls_chain.static_kernels import (current_sq, diagonalize, kinetic_diag, sigma_histogram,
                                            thermal_kinetic)
 
 
@@ -116,7 +116,7 @@ class ChainStatic(Model):
         return 8 * n * n * 8 + 16 * len(params["T"]) * self._nbins(params) + (64 << 20)
 
     def plot(self, points, fig):
-        from ensemble.models._chain_plots import plot_static
+        from ensemble.models.tls_chain.plots import plot_static
 
         plot_static(points, fig)
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ensemble.models._chain_common import bubble_kernel, boltzmann, lattice_green
+from ensemble.models.tls_chain.common import bubble_kernel, boltzmann, lattice_green
 
 
 @dataclass

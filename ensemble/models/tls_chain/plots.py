@@ -40,7 +40,7 @@ def plot_dmft(points, fig):
 
 def plot_static(points, fig):
     """sigma_static(w) and sigma_RTA(w) at the T closest to t (Fig. 3a), sigma_dc^RTA(p) with the Eq. (5) fit."""
-    from ensemble.models._rta import eq5
+    from ensemble.models.tls_chain.rta import eq5
 
     swept = swept_names(points)
     ax1, ax2 = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
