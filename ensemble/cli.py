@@ -46,16 +46,20 @@ def main():
               help="scheduler file of an existing dask cluster")
 @click.option("--jobqueue-config", type=click.Path(dir_okay=False), default=None, help="YAML for dask-jobqueue")
 @click.option("--jobs", type=int, default=1, show_default=True, help="batch jobs to request (jobqueue)")
+@click.option("--lifetime", default=None,
+              help="jobqueue: workers retire after this duration (e.g. 3h50m, below the job walltime) and are replaced")
+@click.option("--adapt", default=None, metavar="MIN:MAX", help="jobqueue: adaptive number of jobs between MIN and MAX")
 @click.option("--retries", type=int, default=2, show_default=True, help="retries of a failing shard")
 @click.option("--max-shards", type=int, default=None, help="compute at most this many shards, then stop")
 @click.option("--no-progress", is_flag=True, help="no progress bar")
 def run(spec_file, store_path, members, cluster, workers, threads_per_worker, memory_limit, scheduler,
-        scheduler_file, jobqueue_config, jobs, retries, max_shards, no_progress):
+        scheduler_file, jobqueue_config, jobs, lifetime, adapt, retries, max_shards, no_progress):
     """Run SPEC_FILE into --store, resuming (or extending) an existing store.
 
     Without SPEC_FILE the spec stored in an existing --store is resumed.
     """
     from ensemble.engine.execute import ClusterOptions, run_spec
+    from ensemble.engine.signals import Stopped, stop_on_signals, stop_message
     from ensemble.engine.spec import load_spec, spec_from_dict
     from ensemble.engine.store import open_store
 
@@ -73,18 +77,43 @@ def run(spec_file, store_path, members, cluster, workers, threads_per_worker, me
         click.echo(f"{len(spec.points())} point(s), {spec.members} members each, shard_size {spec.shard_size}")
         opts = ClusterOptions(kind=cluster, workers=workers, threads_per_worker=threads_per_worker,
                               scheduler=scheduler, scheduler_file=scheduler_file, jobqueue_config=jobqueue_config,
-                              jobs=jobs, memory_limit=memory_limit)
+                              jobs=jobs, memory_limit=memory_limit, lifetime=lifetime,
+                              adapt=_parse_adapt(adapt))
         try:
-            report = run_spec(spec, store_path, opts, retries=retries, progress=not no_progress,
-                              max_shards=max_shards, log=click.echo)
-        except KeyboardInterrupt:
-            click.echo("interrupted: finished shards are kept; rerun the same command to resume", err=True)
-            sys.exit(130)
+            with stop_on_signals():
+                report = run_spec(spec, store_path, opts, retries=retries, progress=not no_progress,
+                                  max_shards=max_shards, log=click.echo)
+        except Stopped as stop:  # SIGTERM (e.g. SLURM time limit) or SIGINT: cluster closed, jobs cancelled
+            click.echo(stop_message(stop, store_path, _cluster_args(opts)), err=True)
+            sys.exit(stop.exit_code)
     click.echo(f"computed {report.computed} shard(s) in {report.seconds:.1f} s")
     if report.failed:
         for p, s, text in report.failed:
             click.echo(f"shard (point {p}, shard {s}) failed after {retries + 1} tries:\n{text}", err=True)
         _fail(f"{len(report.failed)} shard(s) failed; the rest are stored; rerun to retry them", code=1)
+
+
+def _cluster_args(opts) -> list[str]:
+    """The command-line options that recreate ``opts`` (for the resume hint)."""
+    args = [] if opts.kind == "local" else ["--cluster", opts.kind]
+    for flag, value, default in (("--workers", opts.workers, None), ("--jobs", opts.jobs, 1),
+                                 ("--jobqueue-config", opts.jobqueue_config, None),
+                                 ("--scheduler", opts.scheduler, None), ("--scheduler-file", opts.scheduler_file, None),
+                                 ("--memory-limit", opts.memory_limit, None), ("--lifetime", opts.lifetime, None)):
+        if value != default:
+            args += [flag, str(value)]
+    if opts.adapt:
+        args += ["--adapt", f"{opts.adapt[0]}:{opts.adapt[1]}"]
+    return args
+
+
+def _parse_adapt(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    low, sep, high = text.partition(":")
+    if not (sep and low.isdigit() and high.isdigit() and 0 <= int(low) <= int(high) and int(high) >= 1):
+        raise SpecError(f"--adapt {text!r}: expected MIN:MAX jobs with 0 <= MIN <= MAX, MAX >= 1")
+    return int(low), int(high)
 
 
 @main.command()

@@ -41,6 +41,8 @@ class ClusterOptions:
     jobqueue_config: str | None = None  # YAML with the dask-jobqueue cluster keyword arguments
     jobs: int = 1
     memory_limit: str | None = None     # per worker, e.g. "4GiB"; default: dask's auto split
+    lifetime: str | None = None         # jobqueue: workers retire after this (before the job's walltime)
+    adapt: tuple[int, int] | None = None  # jobqueue: (min, max) jobs, lost jobs are replaced
 
 
 @dataclass
@@ -67,7 +69,34 @@ def check_memory(spec: Spec, per_task_limit: float) -> None:
         )
 
 
-def build_jobqueue_cluster(kind: str, config_path: str | None):
+def parse_duration(text: str) -> float:
+    """Seconds in ``3h50m``, ``55m``, ``90s`` or SLURM's ``[D-]HH:MM:SS`` / ``MM:SS``; ValueError otherwise."""
+    import re
+
+    text = text.strip()
+    clock = re.fullmatch(r"(?:(\d+)-)?(\d+):(\d+)(?::(\d+))?", text)
+    if clock:
+        d, a, b, c = (int(g) if g else 0 for g in clock.groups())
+        h, m, sec = (a, b, c) if clock.group(4) else (0, a, b)  # SLURM: MM:SS or HH:MM:SS
+        return float(((d * 24 + h) * 60 + m) * 60 + sec)
+    parts = re.findall(r"(\d+(?:\.\d+)?)\s*([dhms])", text)
+    if not parts or re.sub(r"[\d.\sdhms]", "", text) or "".join(a + b for a, b in parts) != text.replace(" ", ""):
+        raise ValueError(text)
+    return sum(float(v) * {"d": 86400, "h": 3600, "m": 60, "s": 1}[u] for v, u in parts)
+
+
+def _lifetime_args(lifetime: str) -> list[str]:
+    """dask-worker arguments that retire a worker after ``lifetime`` (staggered by 5 % so not all at once)."""
+    try:
+        seconds = parse_duration(lifetime)
+    except ValueError:
+        raise SpecError(f"--lifetime {lifetime!r}: expected a duration such as 3h50m, 55m or 03:50:00") from None
+    if seconds <= 0:
+        raise SpecError(f"--lifetime {lifetime!r}: must be positive")
+    return ["--lifetime", f"{int(seconds)}s", "--lifetime-stagger", f"{max(int(seconds * 0.05), 1)}s"]
+
+
+def build_jobqueue_cluster(kind: str, config_path: str | None, lifetime: str | None = None):
     """A dask-jobqueue cluster (no jobs submitted yet) and the memory one of its tasks may use."""
     import yaml
     from dask.utils import parse_bytes
@@ -84,6 +113,8 @@ def build_jobqueue_cluster(kind: str, config_path: str | None):
         import dask_jobqueue
     except ImportError:
         raise SpecError("--cluster jobqueue:*: dask-jobqueue is not installed (pip install '.[hpc]')") from None
+    if lifetime:
+        options["worker_extra_args"] = [*options.get("worker_extra_args", []), *_lifetime_args(lifetime)]
     cluster = getattr(dask_jobqueue, classes[flavour])(**options)
     cores = max(int(options.get("cores", 1)), 1)
     per_task = parse_bytes(str(options.get("memory", "4GiB"))) / cores  # one thread per core
@@ -129,8 +160,12 @@ def make_client(opts: ClusterOptions):
         limits = [w.get("memory_limit", 0) / max(w.get("nthreads", 1), 1) for w in info.values()]
         return client, None, min(limits) if limits and min(limits) > 0 else float("inf")
     if opts.kind.startswith("jobqueue:"):
-        cluster, per_task = build_jobqueue_cluster(opts.kind, opts.jobqueue_config)
-        cluster.scale(jobs=opts.jobs)
+        cluster, per_task = build_jobqueue_cluster(opts.kind, opts.jobqueue_config, opts.lifetime)
+        if opts.adapt or opts.lifetime:  # retired workers must be replaced by new jobs
+            low, high = opts.adapt or (opts.jobs, opts.jobs)
+            cluster.adapt(minimum_jobs=low, maximum_jobs=high)
+        else:
+            cluster.scale(jobs=opts.jobs)
         return Client(cluster), cluster, per_task
     kwargs = dict(n_workers=_local_workers(opts), threads_per_worker=opts.threads_per_worker, dashboard_address=":0")
     if opts.memory_limit:
