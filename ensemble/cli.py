@@ -96,8 +96,7 @@ def status(store_path):
     with _Guard():
         store = open_store(store_path)
     spec = store.spec
-    done, table = store.done(), store.shard_range()
-    sizes = table[:, 1] - table[:, 0]
+    done, sizes = store.done(), store.shard_sizes()
     click.echo(f"model {spec.model_name}; spec hash {spec.hash()}; seed {spec.seed}; shard_size {spec.shard_size}")
     fixed = {k: v for k, v in spec.params.items() if k not in spec.swept()}
     click.echo("fixed params: " + ", ".join(f"{k}={v}" for k, v in fixed.items()))
