@@ -39,6 +39,7 @@ class RunReport:
     seconds: float = 0.0
     dashboard: str | None = None
     outcomes: list[ShardOutcome] = field(default_factory=list)
+    target_met: bool | None = None      # set by runs with a target error
 
     def timings(self) -> dict[int, list[float]]:
         """Per point: [setup seconds, setups, vector seconds, vectors] of the shards computed now."""
