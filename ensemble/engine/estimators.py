@@ -120,20 +120,19 @@ def jackknife_arrays(model: Model, params: dict, per_shard: dict[str, np.ndarray
 
 
 def _store_blocks(store, p: int) -> list[dict[str, np.ndarray]] | None:
+    from ensemble.engine.compact import cached_blocks, read_shards
+
     mask = store.done()[p]
     if not mask.any():
         return None
+    cached = cached_blocks(store, p, mask)  # complete point: its blocks were pre-summed at compaction
+    if cached is not None:
+        return cached
     table = store.shard_range()
     ids, edges = block_partition(table, np.nonzero(mask)[0])
     sizes = shard_members(table)[ids].astype(float)
-    accs = store.spec.model.accumulators(store.spec.points()[p])
-    arrays = {a.name: store.group[a.name] for a in accs}
-
-    def read(a, b):
-        sel = ids[a:b]
-        return {name: np.asarray(arr.get_orthogonal_selection((p, sel))) for name, arr in arrays.items()}
-
-    return summed_blocks(read, sizes, edges=edges)
+    names = [a.name for a in store.spec.model.accumulators(store.spec.points()[p])]
+    return summed_blocks(lambda a, b: read_shards(store, p, names, ids[a:b]), sizes, edges=edges)
 
 
 def point_results(store, points: list[int] | None = None) -> list[PointResult]:

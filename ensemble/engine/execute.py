@@ -15,6 +15,8 @@ import numpy as np
 
 from ensemble.engine.graph import Plan, build_plan, run_plan_sync, to_delayed
 from ensemble.engine.model import SpecError
+from ensemble.engine.compact import background_compaction
+from ensemble.engine.lease import leased
 from ensemble.engine.spec import Spec
 from ensemble.engine.store import RunStore, add_timings, check_store, create_or_resume
 from ensemble.engine.tasks import ShardOutcome
@@ -174,6 +176,7 @@ def make_client(opts: ClusterOptions):
     return Client(cluster), cluster, planned_task_memory(opts)
 
 
+@leased  # one client per store: a second one refuses (lease.py)
 def run_spec(spec: Spec, path: str | Path, opts: ClusterOptions, retries: int = 2, progress: bool = True,
              max_shards: int | None = None, log=print, client=None) -> RunReport:
     """Check, create/resume/extend the store at ``path`` and compute its pending shards.
@@ -227,7 +230,8 @@ def _run_in_client(client, spec, path, retries, progress, max_shards, log, repor
 def _record(store: RunStore, report: RunReport, work) -> None:
     """Run ``work`` and add the measured setup/vector times to the store, also when interrupted."""
     try:
-        work()
+        with background_compaction(store.path):  # the client alone compacts what workers stage
+            work()
     finally:
         if report.outcomes:
             add_timings(store.path, report.timings())

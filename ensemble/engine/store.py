@@ -1,8 +1,10 @@
 """The zarr v3 run store.
 
 Layout of one run (a zarr group):
-  <accumulator>  (point, shard, *shape)   one chunk per (point, shard): concurrent writers never share a chunk
-  done           (point, shard) bool      set only after the shard's accumulators are written
+  <accumulator>  (point, shard, *shape)   compacted: chunks of up to 1000 shards, written only by the run's client
+  done           (point, shard) bool      set (compacted) only after the shard's accumulators are
+  staging/, blocks/                       what workers write (a chunk per (point, shard), never shared), and
+                                          pre-summed jackknife blocks: see compact.py
   shard_range    (shard, 2) int64         [start, stop) member ids of each shard (flat runs), or
                  (shard, 4) int64         [r0, r1, v0, v1) realizations x vectors (two-level runs)
   point, shard   coordinate arrays; swept parameters as 1-d arrays along ``point``;
@@ -24,6 +26,7 @@ import numpy as np
 import zarr
 
 from ensemble import __version__
+from ensemble.engine.compact import SHARDS_PER_CHUNK, STAGING, create_side_groups, is_compacted, shards_per_chunk
 from ensemble.engine.model import Accumulator, Model, SpecError
 from ensemble.engine.seeding import shard_members, shard_table, two_level_table
 from ensemble.engine.spec import Spec, describe_difference, spec_from_dict
@@ -45,7 +48,9 @@ class RunStore:
         return np.asarray(self.group["shard_range"][:])
 
     def done(self) -> np.ndarray:
-        return np.asarray(self.group["done"][:], dtype=bool)
+        from ensemble.engine.compact import with_staged  # done but not yet compacted shards count too
+
+        return with_staged(self.path, np.asarray(self.group["done"][:], dtype=bool))
 
     def shard_sizes(self) -> np.ndarray:
         """Members in each shard."""
@@ -165,6 +170,8 @@ def _resize_shards(group: zarr.Group, n_shards: int) -> None:
             shape = list(arr.shape)
             shape[dims.index("shard")] = n_shards
             arr.resize(tuple(shape))
+    for _, sub in group.groups():  # the staging arrays of a compacted store
+        _resize_shards(sub, n_shards)
 
 
 def _create(path: Path, spec: Spec, accs: list[Accumulator]) -> RunStore:
@@ -199,15 +206,16 @@ def _create(path: Path, spec: Spec, accs: list[Accumulator]) -> RunStore:
         group.create_array(
             acc.name,
             shape=(n_p, n_s, *acc.shape),
-            chunks=(1, 1, *acc.shape) if acc.shape else (1, 1),
+            chunks=(1, shards_per_chunk(np.dtype(acc.dtype).itemsize * int(np.prod(acc.shape))), *acc.shape),
             dtype=acc.dtype,
             fill_value=0,
             compressors=None,  # raw chunks: see _ChunkWriter
             dimension_names=("point", "shard", *acc.dims),
             attributes={**coord_attr, "unit": acc.unit, "doc": acc.doc},
         )
-    group.create_array("done", shape=(n_p, n_s), chunks=(1, 1), dtype=bool, fill_value=False, compressors=None,
-                       dimension_names=("point", "shard"), attributes=coord_attr)
+    group.create_array("done", shape=(n_p, n_s), chunks=(1, SHARDS_PER_CHUNK), dtype=bool, fill_value=False,
+                       compressors=None, dimension_names=("point", "shard"), attributes=coord_attr)
+    create_side_groups(group, accs, n_p, n_s)  # workers write to staging/; see compact.py
     group.attrs.update({
         "spec": _json_safe(spec.to_dict()),
         "spec_hash": spec.hash(),
@@ -218,6 +226,20 @@ def _create(path: Path, spec: Spec, accs: list[Accumulator]) -> RunStore:
     })
     _consolidate(path)
     return open_store(path, mode="r+")
+
+
+def raw_chunks(array: zarr.Array) -> bool:
+    """Whether a chunk file of ``array`` is exactly its little-endian bytes (local store, ``bytes`` codec only,
+    '/' keys) and a (point, shard, ...) chunk spans whole trailing dimensions."""
+    meta = array.metadata
+    codecs = getattr(meta, "codecs", ())
+    return (
+        isinstance(array.store, zarr.storage.LocalStore)
+        and len(codecs) == 1 and type(codecs[0]).__name__ == "BytesCodec"
+        and getattr(codecs[0].endian, "value", None) in ("little", None)
+        and getattr(meta.chunk_key_encoding, "separator", None) == "/"
+        and meta.chunks[0] == 1 and tuple(meta.chunks[2:]) == tuple(meta.shape[2:])
+    )
 
 
 class _ChunkWriter:
@@ -232,14 +254,7 @@ class _ChunkWriter:
     def __init__(self, path: str, name: str):
         self.array = zarr.open_array(f"{path}/{name}", mode="r+")
         meta = self.array.metadata
-        codecs = getattr(meta, "codecs", ())
-        self.raw = (
-            isinstance(self.array.store, zarr.storage.LocalStore)
-            and len(codecs) == 1 and type(codecs[0]).__name__ == "BytesCodec"
-            and getattr(codecs[0].endian, "value", None) in ("little", None)
-            and getattr(meta.chunk_key_encoding, "separator", None) == "/"
-            and tuple(meta.chunks[:2]) == (1, 1) and tuple(meta.chunks[2:]) == tuple(meta.shape[2:])
-        )
+        self.raw = raw_chunks(self.array) and tuple(meta.chunks[:2]) == (1, 1)
         self.root = Path(path) / name / "c"
         self.dtype = np.dtype(self.array.dtype).newbyteorder("<")
         self.tail = (0,) * (len(meta.shape) - 2)
@@ -270,8 +285,13 @@ def write_shard(path: str, point: int, shard: int, n_shards: int, sums: dict[str
         value = np.asarray(sums[acc.name], dtype=acc.dtype)
         if value.shape != acc.shape:
             raise ValueError(f"run_shard returned {acc.name!r} with shape {value.shape}, declared {acc.shape}")
-        _writer(path, acc.name, n_shards).write(point, shard, value)
-    _writer(path, "done", n_shards).write(point, shard, np.True_)
+        _writer(path, _staged(path, acc.name), n_shards).write(point, shard, value)
+    _writer(path, _staged(path, "done"), n_shards).write(point, shard, np.True_)
+
+
+def _staged(path: str, name: str) -> str:
+    """Compacted stores take new shards in their staging group; older stores in the arrays themselves."""
+    return f"{STAGING}/{name}" if is_compacted(path) else name
 
 
 def add_timings(path: str | Path, per_point: dict[int, list[float]]) -> None:

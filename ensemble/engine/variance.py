@@ -107,8 +107,9 @@ def variance_report(store, p: int) -> VarianceReport:
     accs = spec.model.accumulators(spec.points()[p])
 
     def read(local):
-        sel = done[local]
-        return {a.name: np.asarray(store.group[a.name].get_orthogonal_selection((p, sel))) for a in accs}
+        from ensemble.engine.compact import read_shards  # staged or compacted shards
+
+        return read_shards(store, p, [a.name for a in accs], done[local])
 
     comps, reason = components(spec.model, spec.points()[p], table[done], read)
     report = VarianceReport(p, comps, reason=reason)
