@@ -1,0 +1,221 @@
+"""Compacted store layout: few files, bitwise-equal estimators, crash safety of compaction, the lease."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import zarr
+
+from ensemble.engine import compact as compact_mod
+from ensemble.engine.compact import STAGING, compact, staged_ids
+from ensemble.engine.estimators import jackknife_arrays, point_results, point_totals
+from ensemble.engine.lease import LeaseError, acquire, lease_path, release
+from ensemble.engine.spec import spec_from_dict
+from ensemble.engine.store import create_or_resume, open_store, write_shard
+from ensemble.engine.tasks import shard_sums
+
+REPO = Path(__file__).resolve().parents[1]
+RAW = {"model": "normal_mean", "params": {"sigma": [1.0, 2.0], "draws": 3},
+       "ensemble": {"members": 1200, "shard_size": 1, "seed": 4}}
+
+
+def n_files(path: Path) -> int:
+    return sum(len(files) for _, _, files in os.walk(path))
+
+
+def stage_all(path, spec, shards=None):
+    """Write shards through the workers' write path (staging), without compacting."""
+    store, _ = create_or_resume(path, spec)
+    table = store.shard_range()
+    model = spec.model
+    for p, point in enumerate(spec.points()):
+        for s in range(len(table)) if shards is None else shards:
+            sums = shard_sums(model, point, spec.seed, p, tuple(table[s]))[0]
+            write_shard(str(path), p, s, len(table), sums, model.accumulators(point))
+    return store
+
+
+def show(path):
+    return [(pt.members_done, {k: (r.mean.tolist(), r.stderr.tolist()) for k, r in pt.estimates.items()})
+            for pt in point_results(open_store(path))]
+
+
+def test_compaction_few_files_and_bitwise_estimators(tmp_path):
+    spec = spec_from_dict(RAW)
+    path = tmp_path / "st"
+    store = stage_all(path, spec)
+    staged_files = n_files(path)
+    before = show(path)  # read from the staged chunks, one file per shard and array
+    assert compact(path, all_points=True) == 2 * 1200
+    after = n_files(path)
+    # staged: a file per shard and array (3 accumulators + done); compacted: 2 chunks of 1000 shards per
+    # point and array, plus ~40 metadata and coordinate files whatever the shard count
+    assert staged_files > 2 * 1200 * 4 and after <= 2 * 4 * 2 + 40, (staged_files, after)
+    assert not any(len(staged_ids(path, p)) for p in range(2))
+    store = open_store(path)
+    assert store.done().all()
+    assert show(path) == before  # pre-summed blocks: the same bits as summing every shard
+    blocks = zarr.open_group(str(path / "blocks"))
+    assert list(blocks["n_shards"][:]) == [1200, 1200] and list(blocks["count"][:]) == [64, 64]
+    # the in-memory jackknife over the same shard values (no store) gives the same bits too
+    model, table = spec.model, store.shard_range()
+    for p, point in enumerate(spec.points()):
+        names = [a.name for a in model.accumulators(point)]
+        per_shard = {n: np.asarray(store.group[n][p]) for n in names}
+        totals, results = jackknife_arrays(model, point, per_shard, table[:, 1] - table[:, 0])
+        for name, r in results.items():
+            assert np.array_equal(r.mean, np.asarray(before[p][1][name][0]))
+            assert np.array_equal(r.stderr, np.asarray(before[p][1][name][1]), equal_nan=True)
+        for name in names:
+            assert np.array_equal(totals[name], point_totals(store, p)[name])
+
+
+class Crash(Exception):
+    pass
+
+
+def test_kill_at_any_step_of_compaction_loses_nothing(tmp_path, monkeypatch):
+    spec = spec_from_dict({**RAW, "params": {"sigma": 1.0, "draws": 3},
+                           "ensemble": {**RAW["ensemble"], "members": 8}})
+    ref = tmp_path / "ref"
+    stage_all(ref, spec)
+    compact(ref, all_points=True)
+    expected = show(ref)
+    base = tmp_path / "base"
+    stage_all(base, spec, shards=range(0, 8, 2))  # half the shards staged ...
+    compact(base)
+    stage_all(base, spec, shards=range(1, 8, 2))  # ... compacted, the other half staged
+    real_replace, real_unlink = os.replace, Path.unlink
+    steps = 0
+    while True:  # crash at the 1st, 2nd, ... file operation of a compaction pass, then recompact
+        trial = tmp_path / f"trial{steps}"
+        shutil.copytree(base, trial)
+        budget = [steps]
+
+        def counted(fn):
+            def op(*args, **kwargs):
+                if budget[0] == 0:
+                    raise Crash
+                budget[0] -= 1
+                return fn(*args, **kwargs)
+            return op
+
+        monkeypatch.setattr(compact_mod.os, "replace", counted(real_replace))
+        monkeypatch.setattr(Path, "unlink", counted(real_unlink))
+        try:
+            compact(trial, all_points=True)
+            finished = True
+        except Crash:
+            finished = False
+        monkeypatch.undo()
+        assert open_store(trial).done().all()  # a crash loses no done shard ...
+        assert show(trial) == expected  # ... nor changes a bit (read from staged + compacted chunks)
+        compact(trial, all_points=True)
+        assert show(trial) == expected, steps
+        shutil.rmtree(trial)
+        if finished:
+            break
+        steps += 1
+    assert steps > 4 * 4  # the crash really hit every step of a pass (4 staged files per shard)
+
+
+def test_resume_after_kill_and_extension_keep_bits(cli, write_spec, tmp_path):
+    text = """
+    model = "normal_mean"
+    [params]
+    sigma = 1.5
+    draws = 4
+    [ensemble]
+    members = 120
+    shard_size = 1
+    seed = 9
+    """
+    spec = write_spec(text)
+    assert cli("run", spec, "--store", tmp_path / "ref", "--cluster", "sync", "--no-progress")[0] == 0
+    # a run that stopped early (here: after 50 shards) resumes to the same bits
+    assert cli("run", spec, "--store", tmp_path / "cut", "--cluster", "sync", "--max-shards", 50,
+               "--no-progress")[0] == 0
+    assert cli("run", spec, "--store", tmp_path / "cut", "--cluster", "sync", "--no-progress")[0] == 0
+    assert cli("show", tmp_path / "cut", "--json")[1] == cli("show", tmp_path / "ref", "--json")[1]
+    # extension: the old block sums are re-cut for the new shard count, equal to a fresh run
+    assert cli("run", spec, "--store", tmp_path / "ref", "--members", 200, "--cluster", "sync",
+               "--no-progress")[0] == 0
+    fresh = write_spec(text.replace("members = 120", "members = 200"), "fresh.toml")
+    assert cli("run", fresh, "--store", tmp_path / "fresh", "--cluster", "sync", "--no-progress")[0] == 0
+    assert cli("show", tmp_path / "ref", "--json")[1] == cli("show", tmp_path / "fresh", "--json")[1]
+    assert int(zarr.open_group(str(tmp_path / "ref" / "blocks"))["n_shards"][0]) == 200
+
+
+def test_store_without_compaction_layout_is_still_read(tmp_path):
+    """Stores written before compaction (no staging group) read through zarr as before."""
+    spec = spec_from_dict({**RAW, "ensemble": {**RAW["ensemble"], "members": 40}})
+    path = tmp_path / "st"
+    stage_all(path, spec)
+    compact(path, all_points=True)
+    expected = show(path)
+    shutil.rmtree(path / STAGING)
+    shutil.rmtree(path / "blocks")
+    group = zarr.open_group(str(path), mode="r+", use_consolidated=False)
+    del group.attrs["layout"]
+    zarr.consolidate_metadata(str(path))
+    compact_mod.is_compacted.cache_clear()
+    try:
+        assert show(path) == expected
+    finally:
+        compact_mod.is_compacted.cache_clear()
+
+
+SLOW_SPEC = """
+model = "normal_mean"
+[params]
+sigma = 1.0
+draws = 2
+sleep_s = 0.2
+[ensemble]
+members = 30
+shard_size = 1
+seed = 2
+"""
+
+
+def test_second_client_refuses_while_first_runs(cli, tmp_path):
+    spec = tmp_path / "spec.toml"
+    spec.write_text(SLOW_SPEC)
+    store = tmp_path / "st"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    first = subprocess.Popen([sys.executable, "-m", "ensemble.cli", "run", str(spec), "--store", str(store),
+                              "--cluster", "sync", "--no-progress"], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.time() + 60
+        while not lease_path(store).exists() or not (store / "zarr.json").exists():
+            assert time.time() < deadline and first.poll() is None
+            time.sleep(0.1)
+        code, _, err = cli("run", spec, "--store", store, "--cluster", "sync", "--no-progress")
+        assert code == 2
+        assert err.count("\n") == 1 and f"is being run by pid {first.pid}" in err and "wait for it to finish" in err
+        out, _ = first.communicate(timeout=120)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert first.returncode == 0 and "computed 30 shard(s)" in out
+    assert not lease_path(store).exists()
+    code, out, _ = cli("run", "--store", store, "--cluster", "sync", "--no-progress")
+    assert code == 0 and "computed 0 shard(s)" in out
+
+
+def test_lease_of_dead_client_is_taken_over(tmp_path):
+    store = tmp_path / "st"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    lease_path(store).write_text(json.dumps({"host": os.uname().nodename, "pid": dead.pid, "token": "x"}))
+    path, token = acquire(store)  # the holder is gone: taken over
+    with pytest.raises(LeaseError, match=f"is being run by pid {os.getpid()}"):
+        acquire(store)
+    release(path, token)
+    assert not path.exists()
