@@ -227,7 +227,14 @@ def _run_sync(plan: Plan, retries, progress, report):
 def _run_dask(client, plan: Plan, retries, progress, report):
     from distributed import as_completed
 
-    futures = dict(zip(client.compute(to_delayed(plan), retries=retries), plan.shards))
+    from dask.highlevelgraph import HighLevelGraph
+
+    if not plan.shards:
+        return
+    # one graph submission for the whole plan: cheaper per shard than computing each delayed object
+    objs = to_delayed(plan)
+    graph = HighLevelGraph.merge(*(o.dask for o in objs))
+    futures = dict(zip(client.get(graph, [o.key for o in objs], sync=False, retries=retries), plan.shards))
     with _progress_bar(len(futures), progress) as bar:
         for fut in as_completed(futures):
             node = futures.pop(fut)
