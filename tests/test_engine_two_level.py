@@ -235,7 +235,7 @@ def test_two_level_spec_refused_by_flat_model_and_shrinking_refused(write_spec, 
     spec = write_spec(spec_text(3, 4, 2), name="ok.toml")
     assert cli("run", spec, "--store", tmp_path / "ok", "--cluster", "sync", "--no-progress")[0] == 0
     code, _, err = cli("run", spec, "--store", tmp_path / "ok", "--cluster", "sync", "--vectors", "2")
-    assert code == 2 and "vectors = 2 is below the 4" in err
+    assert code == 2 and "vectors = 2 (from the spec or --vectors) is below the 4" in err
 
 
 def test_load_gives_labelled_dataset_equal_to_show_json(tmp_path, cli):
