@@ -262,3 +262,23 @@ def test_spec_replace_validates():
     assert two.members == 6 and two.replace(vectors=5).members == 10
     with pytest.raises(SpecError, match="two-level"):
         two.replace(members=10)
+
+
+def test_graph_command_summarizes_without_touching_a_store(write_spec, tmp_path, cli):
+    import shutil
+
+    spec = write_spec(spec_text(3, 4, 2))
+    code, out, err = cli("graph", spec, "--realizations", 4)
+    assert code == 0, err
+    assert "nodes 12: 8 shard tasks, 4 realization setups; edges 8" in out and "8 each" in out
+    try:
+        import graphviz  # noqa: F401
+        have_graphviz = shutil.which("dot") is not None
+    except ImportError:
+        have_graphviz = False
+    code, out, err = cli("graph", spec, "--svg", tmp_path / "g.svg")
+    if have_graphviz:
+        assert code == 0 and (tmp_path / "g.svg").read_text().lstrip().startswith("<")
+    else:
+        assert code == 2 and "graphviz" in err and err.count("\n") == 1
+    assert not any(p.name != "spec.toml" and p.name != "g.svg" for p in tmp_path.iterdir())
