@@ -76,14 +76,14 @@ def test_lifetime_reaches_worker_command(tmp_path, monkeypatch):
     from ensemble.engine.execute import build_jobqueue_cluster
 
     monkeypatch.chdir(tmp_path)
-    cluster, _ = build_jobqueue_cluster("jobqueue:slurm", str(REPO / "deploy" / "slurm.yaml"), lifetime="3h50m")
+    cluster, _ = build_jobqueue_cluster("jobqueue:slurm", None, lifetime="3h50m")
     try:
         script = cluster.job_script()
         assert "--lifetime 13800s --lifetime-stagger 690s" in script
     finally:
         cluster.close()
     with pytest.raises(SpecError, match="--lifetime 'soon'"):
-        build_jobqueue_cluster("jobqueue:slurm", str(REPO / "deploy" / "slurm.yaml"), lifetime="soon")
+        build_jobqueue_cluster("jobqueue:slurm", None, lifetime="soon")
 
 
 def test_bad_adapt_is_one_line_error(cli, tmp_path):
