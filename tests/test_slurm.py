@@ -148,7 +148,7 @@ def test_sigterm_cancels_jobs_and_resume_gives_same_bits(slurm, work, reference)
     assert reported and int(reported[2]) == N_SHARDS, out
     assert 4 <= int(reported[1]) <= done < N_SHARDS  # a shard finishing during the stop is kept too
     assert f"to resume: ensemble run --store {store} --cluster jobqueue:slurm --jobs 2" in out
-    res = ensemble(slurm, work, "run", "--store", store, "--workers", 2, "--no-progress")
+    res = ensemble(slurm, work, "run", "--store", store, "--cluster", "sync", "--no-progress")
     assert "resuming" in res.stdout and f"computed {N_SHARDS - done} shard(s)" in res.stdout
     assert ensemble(slurm, work, "show", store, "--json").stdout == reference
 
