@@ -338,5 +338,23 @@ def models():
             click.echo(f"    {p.name}{unit}: {p.doc} ({p.describe_range()}; {default})")
 
 
+@main.command()
+@click.argument("store_path", type=click.Path(file_okay=False))
+def compact(store_path):
+    """Merge staged shards into the store's large chunks and pre-sum complete points.
+
+    A run does this itself every few seconds; use it for a store filled through ``ensemble.graph``.
+    """
+    from ensemble.engine.compact import compact as compact_store
+    from ensemble.engine.lease import store_lease
+    from ensemble.engine.store import open_store
+
+    with _Guard():
+        open_store(store_path)
+        with store_lease(store_path):
+            moved = compact_store(store_path, all_points=True)
+    click.echo(f"{store_path}: {moved} staged shard(s) compacted")
+
+
 if __name__ == "__main__":
     main()
