@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 import threading
 from contextlib import contextmanager
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -41,9 +40,17 @@ def sum_dtype(dtype) -> np.dtype:
     return np.zeros(1, dtype=dtype).sum(axis=0).dtype
 
 
-@lru_cache(maxsize=256)
+_COMPACTED: set[str] = set()
+
+
 def is_compacted(path: str) -> bool:
-    return (Path(path) / STAGING / "zarr.json").is_file()
+    """Whether the store at ``path`` has the staging layout (remembered once seen: a layout never goes away)."""
+    if path in _COMPACTED:
+        return True
+    if (Path(path) / STAGING / "zarr.json").is_file():
+        _COMPACTED.add(path)
+        return True
+    return False
 
 
 def create_side_groups(group: zarr.Group, accs, n_points: int, n_shards: int) -> None:
