@@ -164,3 +164,17 @@ def test_sbatch_allocation_script(slurm, work, reference):
     log = (work / "alloc.out").read_text()
     assert f"computed {N_SHARDS} shard(s)" in log, log + slurm.log_tail()
     assert ensemble(slurm, work, "show", store, "--json").stdout == reference
+
+
+@pytest.mark.slow  # ~45 s: beyond the landing checks' time budget (run with -m slow)
+def test_worker_lifetime_replaces_jobs(slurm, work, reference):
+    """--lifetime retires each worker early; new jobs replace them and the run ends with the same bits."""
+    first = int(slurm.command("sbatch", "--parsable", "--wrap", "true", f"--output={work}/probe.out").split(";")[0])
+    res = ensemble(slurm, work, "run", "spec.toml", "--store", work / "lifetime", "--cluster", "jobqueue:slurm",
+                   "--jobqueue-config", "jobqueue.yaml", "--jobs", 1, "--lifetime", "6s", "--no-progress",
+                   timeout=300)
+    assert f"computed {N_SHARDS} shard(s)" in res.stdout
+    assert ensemble(slurm, work, "show", work / "lifetime", "--json").stdout == reference
+    last = int(slurm.command("sbatch", "--parsable", "--wrap", "true", f"--output={work}/probe.out").split(";")[0])
+    assert last - first - 1 >= 2, "no worker job was replaced"
+    assert slurm.wait_no_jobs(30)
