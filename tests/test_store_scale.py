@@ -117,6 +117,7 @@ def test_kill_at_any_step_of_compaction_loses_nothing(tmp_path, monkeypatch):
         assert show(trial) == expected  # ... nor changes a bit (read from staged + compacted chunks)
         compact(trial, all_points=True)
         assert show(trial) == expected, steps
+        assert not list(trial.rglob("*.tmp")) and not any(len(staged_ids(trial, p)) for p in range(1))
         shutil.rmtree(trial)
         if finished:
             break

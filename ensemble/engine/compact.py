@@ -276,6 +276,10 @@ def compact(path: str | Path, all_points: bool = False) -> int:
     if not is_compacted(str(path)):
         return 0
     comp = _Compactor(path)
+    if all_points:  # temporary files of a pass killed half-way (only this client compacts)
+        for name in comp.rows:
+            for tmp in (path / name / "c").rglob(".*.compact.*.tmp"):
+                tmp.unlink(missing_ok=True)
     moved = 0
     for p in range(comp.n_points):
         n = comp.move_staged(p)
