@@ -12,6 +12,7 @@ import numpy as np
 
 from ensemble.engine.model import Param, PointResult
 
+MARKERS = ("o", "s", "D", "^", "v")
 TITLE_WIDTH = 95   # characters per suptitle line: fits a 10-inch figure at the default font size
 
 
@@ -43,22 +44,23 @@ def swept_names(points: list[PointResult]) -> list[str]:
     return [k for k in first if any(pt.params[k] != first[k] for pt in points[1:])]
 
 
-def legend(ax, **kw) -> None:
-    """A legend of every labelled artist on ``ax`` (none when nothing is labelled)."""
-    handles, labels = ax.get_legend_handles_labels()
-    if handles:
-        ax.legend(handles, labels, **{"fontsize": "small", **kw})
-
-
-def style_key(ax, entries, **kw):
-    """A legend that says what line styles mean, e.g. [("-", "DOS"), ("--", "Γ")], drawn in black."""
+def key_handles(entries):
+    """Black proxy artists that say what line styles (or markers) mean: [("-", "DOS"), ("--", "Γ")]."""
     from matplotlib.lines import Line2D
 
-    handles = [Line2D([], [], color="k", **({"marker": s, "ls": "none"} if s in "osD^v" else {"ls": s}))
-               for s, _ in entries]
-    key = ax.legend(handles, [t for _, t in entries], **{"fontsize": "small", **kw})
-    ax.add_artist(key)   # a later ax.legend() adds the colour legend without removing this one
-    return key
+    return [Line2D([], [], color="k", label=text,
+                   **({"marker": s, "ls": "none"} if isinstance(s, str) and s in MARKERS else {"ls": s}))
+            for s, text in entries]
+
+
+def legend(ax, key=None, **kw) -> None:
+    """One legend: the style ``key`` entries (see :func:`key_handles`), then every labelled artist on
+    ``ax``; none when there is nothing to list."""
+    handles, labels = ax.get_legend_handles_labels()
+    proxies = key_handles(key or [])
+    handles, labels = proxies + handles, [h.get_label() for h in proxies] + labels
+    if handles:
+        ax.legend(handles, labels, **{"fontsize": "small", **kw})
 
 
 def log_floor(ax, values, decades: float = 6.0) -> None:
@@ -109,4 +111,5 @@ def figure_title(spec, points: list[PointResult]) -> str:
     if spec.title:
         return textwrap.fill(spec.title, TITLE_WIDTH)
     done = max((pt.members_done for pt in points), default=0)
-    return textwrap.fill(f"{spec.model_name}: {spec.model.description} ({done} members per point)", TITLE_WIDTH)
+    members = f"{done} member{'s' if done != 1 else ''} per point"
+    return textwrap.fill(f"{spec.model_name}: {spec.model.description} ({members})", TITLE_WIDTH)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ensemble.engine.plotting import legend, style_key
+from ensemble.engine.plotting import legend
 
 _PHASES = {"FL": "#9ecae1", "MFL": "#fdae6b", "NFL": "#fc9272", "frozen/log": "#bdbdbd"}
 SIGMA = "σ(Ω) [σ0 = e²ρ_F v_F²/d]"
@@ -54,8 +54,6 @@ def plot_points(points, fig):
             r = est["rho_minus_rho0"]
             ok = r.mean > 0
             axs[3].loglog(r.coords["T"][ok], r.mean[ok], label=_label(pt))
-    if analytic:
-        style_key(axs[0], [("-", "measured"), ("--", "analytic γ h^(γ−1)/h_cR^γ")], loc="lower left")
     axs[0].set(xlabel="h_R / E_F", ylabel="P_R(h_R) [1/E_F]", title="renormalised field distribution")
     axs[1].set(xlabel="ω / E_F", ylabel="−ImΣ(ω) / E_F", title="T = 0 self-energy")
     axs[3].set(xlabel="T / E_F", ylabel="ρ − ρ0 [1/σ0]", title="resistivity (Kubo, no vertex corr.)")
@@ -66,7 +64,9 @@ def plot_points(points, fig):
             r = pt.estimates["Im_chi"]
             axs[5].loglog(r.coords["omega"], r.mean * r.coords["omega"], label=_label(pt))
     axs[5].set(xlabel="ω / E_F", ylabel="ω·Imχ̄(ω) (dimensionless)", title="averaged TLS spectrum")
-    for ax in (axs[0], axs[1], axs[3], axs[5]):
+    key = [("-", "measured"), ("--", "analytic γ h^(γ−1)/h_cR^γ")] if analytic else None
+    legend(axs[0], key=key, fontsize="x-small")
+    for ax in (axs[1], axs[3], axs[5]):
         legend(ax, fontsize="x-small")
     fig.tight_layout()
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ensemble.engine.plotting import legend, param_units, point_label, style_key, swept_names
+from ensemble.engine.plotting import legend, param_units, point_label, swept_names
 
 SYMBOLS = {"a_tilde": "ã", "h_tau": "h_τ", "J_stau": "J"}
 R_UNITS = {"cell": "cell sides", "nn": "nn distances"}
@@ -45,12 +45,11 @@ def plot_points(points, fig):
         ax.set_ylabel(r"$P_S(E)$ (fraction of S spins)")
     axes[0].set_xlim(0, 2.0)
     axes[0].set_ylim(0, 1.02)
-    legend(axes[0], fontsize=7)
-    style_key(axes[1], [("-", r"$P_S(E)$, band ±1 s.e."), ("--", f"5g = {5 * g:g}"),
-                        (":", r"$T_U$: where $P_S = 5g$")], fontsize=7, loc="lower right")
+    legend(axes[0], key=[("-", r"$P_S(E)$, band ±1 s.e."), ("--", f"5g = {5 * g:g}"),
+                         (":", r"$T_U$: where $P_S = 5g$")], fontsize=7, loc="lower right")
     axes[1].set_xscale("log")
     axes[1].set_yscale("log")
     axes[1].set_xlim(1e-2, 10)
     axes[1].set_ylim(1e-3, 1.2)
     axes[0].set_title("S-spin DOS reduction $P_S(E)=N(E_S^{min}<E)/N$", fontsize=8)
-    axes[1].set_title("same, log–log", fontsize=8)
+    axes[1].set_title("same, log–log (legend: left)", fontsize=8)
