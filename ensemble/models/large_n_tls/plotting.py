@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ensemble.engine.plotting import legend
+from ensemble.engine.plotting import legend, param_units, point_label, swept_names
 
 _PHASES = {"FL": "#9ecae1", "MFL": "#fdae6b", "NFL": "#fc9272", "frozen/log": "#bdbdbd"}
 SIGMA = "σ(Ω) [σ0 = e²ρ_F v_F²/d]"
@@ -26,14 +26,23 @@ def _val(pt, name):
     return (np.nan, np.nan) if r is None else (float(np.asarray(r.mean)), float(np.asarray(r.stderr)))
 
 
-def _label(pt):
-    return f"α = {pt.params['alpha']:g}, β = {pt.params['beta']:g}"
+SYMBOLS = {"alpha": "α", "beta": "β", "h_c": "h_c", "gamma0": "Γ0", "m_over_n": "M/N"}
+
+
+def _labeler(points):
+    """Label maker: α, β and whatever else the run sweeps, with units."""
+    from . import MODEL
+
+    units = param_units(MODEL.params)
+    keys = ["alpha", "beta"] + [k for k in swept_names(points) if k not in ("alpha", "beta", "dipole2")]
+    return lambda pt: point_label(pt.params, keys, units, SYMBOLS)
 
 
 def plot_points(points, fig):
     axs = fig.subplots(2, 3).ravel()
     fig.set_size_inches(16, 9)
     analytic = False
+    _label = _labeler(points)
     for pt in points:
         est = pt.estimates
         if "P_R" in est:
@@ -58,7 +67,7 @@ def plot_points(points, fig):
     axs[1].set(xlabel="ω / E_F", ylabel="−ImΣ(ω) / E_F", title="T = 0 self-energy")
     axs[3].set(xlabel="T / E_F", ylabel="ρ − ρ0 [1/σ0]", title="resistivity (Kubo, no vertex corr.)")
     _plot_phases(axs[2], points)
-    _plot_sigma(axs[4], points[0])
+    _plot_sigma(axs[4], points[0], _label(points[0]))
     for pt in points:
         if "Im_chi" in pt.estimates:
             r = pt.estimates["Im_chi"]
@@ -98,7 +107,7 @@ def _plot_phases(ax, points):
     legend(ax, fontsize="x-small")
 
 
-def _plot_sigma(ax, pt):
+def _plot_sigma(ax, pt, label):
     """Optical conductivity of the first point: electrons alone, TLS part and total per dipole strength."""
     if "sigma_total" not in pt.estimates:
         ax.set_axis_off()
@@ -111,5 +120,5 @@ def _plot_sigma(ax, pt):
             ax.loglog(om, pt.estimates["sigma_tls"].mean[k], ":", color=line.get_color(), label=f"σ_TLS, d² = {d2:g}")
     # drawn last, on top: the totals at small d² lie on it
     ax.loglog(om, pt.estimates["sigma_el"].mean, "k--", lw=1.2, zorder=5, label="σ_el (electrons only)")
-    ax.set(xlabel="Ω / E_F", ylabel=SIGMA, title=f"optical conductivity, {_label(pt)}")
+    ax.set(xlabel="Ω / E_F", ylabel=SIGMA, title=f"optical conductivity, {label}")
     legend(ax, fontsize="x-small")
