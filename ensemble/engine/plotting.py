@@ -45,12 +45,16 @@ def swept_names(points: list[PointResult]) -> list[str]:
 
 
 def key_handles(entries):
-    """Black proxy artists that say what line styles (or markers) mean: [("-", "DOS"), ("--", "Γ")]."""
+    """Proxy artists that say what line styles (or markers) mean: [("-", "DOS"), ("--", "Γ")], drawn in
+    black; a style given as ``(style, colour)`` is drawn in that colour."""
     from matplotlib.lines import Line2D
 
-    return [Line2D([], [], color="k", label=text,
-                   **({"marker": s, "ls": "none"} if isinstance(s, str) and s in MARKERS else {"ls": s}))
-            for s, text in entries]
+    handles = []
+    for style, text in entries:
+        s, colour = style if isinstance(style, tuple) and len(style) == 2 and isinstance(style[0], str) else (style, "k")
+        look = {"marker": s, "ls": "none"} if isinstance(s, str) and s in MARKERS else {"ls": s}
+        handles.append(Line2D([], [], color=colour, label=text, **look))
+    return handles
 
 
 def legend(ax, key=None, **kw) -> None:
@@ -61,6 +65,42 @@ def legend(ax, key=None, **kw) -> None:
     handles, labels = proxies + handles, [h.get_label() for h in proxies] + labels
     if handles:
         ax.legend(handles, labels, **{"fontsize": "small", **kw})
+
+
+LINESTYLES = ("-", "--", ":", "-.", (0, (5, 1)), (0, (3, 1, 1, 1, 1, 1)))
+
+
+def point_styles(points, swept, units=None, symbols=None, name="mean"):
+    """Colour and line style of each point's curve, and the legend entries that explain them.
+
+    With two or more swept parameters, the last one (if it has at most six values) sets the line style
+    and the others the colour, so that no two curves look alike; otherwise colour alone, one per point.
+    Returns ``(styles, key)``: a ``dict(color=, ls=)`` per point and the ``key`` for :func:`legend`
+    (colour entries first, then black line-style entries; ``name`` labels the colour when nothing is
+    swept); draw the curves without labels.
+    """
+    from matplotlib import colormaps
+
+    by_style = swept[-1] if len(swept) >= 2 else None
+    style_values = sorted({_hashable(pt.params[by_style]) for pt in points}) if by_style else []
+    if len(style_values) > len(LINESTYLES):
+        by_style, style_values = None, []
+    colour_keys = [k for k in swept if k != by_style]
+    colour_labels = list(dict.fromkeys(point_label(pt.params, colour_keys, units, symbols) for pt in points))
+    n = len(colour_labels)
+    cmap = colormaps["tab10"] if n <= 10 else colormaps["viridis"]
+    colours = {lab: cmap(i if n <= 10 else i / max(n - 1, 1)) for i, lab in enumerate(colour_labels)}
+    styles = []
+    for pt in points:
+        ls = LINESTYLES[style_values.index(_hashable(pt.params[by_style]))] if by_style else "-"
+        styles.append({"color": colours[point_label(pt.params, colour_keys, units, symbols)], "ls": ls})
+    key = [(("-", c), lab or name) for lab, c in colours.items()]
+    key += [(LINESTYLES[i], param_text(by_style, v, units, symbols)) for i, v in enumerate(style_values)]
+    return styles, key
+
+
+def _hashable(value):
+    return tuple(value) if isinstance(value, list) else value
 
 
 def log_floor(ax, values, decades: float = 6.0) -> None:
@@ -87,22 +127,22 @@ def default_plot(points: list[PointResult], fig, params: Sequence[Param] | None 
         ax.set_axis_off()
         return
     swept = swept_names(points)
+    styles, key = point_styles(points, swept, units)
     cols = min(len(names), 3)
     rows = (len(names) + cols - 1) // cols
     for i, name in enumerate(names):
         ax = fig.add_subplot(rows, cols, i + 1)
-        for pt in points:
+        for pt, style in zip(points, styles):
             if name not in pt.estimates:
                 continue
             r = pt.estimates[name]
             x = np.asarray(r.coords.get(r.dims[0], np.arange(len(r.mean))))
-            line, = ax.plot(x, r.mean, label=point_label(pt.params, swept, units) or None)
+            ax.plot(x, r.mean, **style)
             if np.isfinite(r.stderr).any():
-                ax.fill_between(x, r.mean - r.stderr, r.mean + r.stderr, alpha=0.25, color=line.get_color())
+                ax.fill_between(x, r.mean - r.stderr, r.mean + r.stderr, alpha=0.25, color=style["color"])
         ax.set_xlabel(_axis_label(r.dims[0], units.get(r.dims[0], "")))
         ax.set_ylabel(_axis_label(name, r.unit))
-        if swept:
-            legend(ax)
+        legend(ax, key=key if swept else key[:0])
 
 
 def figure_title(spec, points: list[PointResult]) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ensemble.engine.plotting import legend, log_floor, param_units, point_label, swept_names
+from ensemble.engine.plotting import legend, log_floor, param_units, point_styles, swept_names
 
 from ._fits import double_exp_in_N, exp_in_N
 
@@ -27,32 +27,32 @@ def plot_points(points, fig):
     Ns = sorted({pt.params["N"] for pt in points})
     ncol = 1 + has_S + (len(Ns) > 1)
     ax = fig.add_subplot(1, ncol, 1)
+    styles, key = point_styles(points, swept, units, SYMBOLS, name="C(t)")
     peak = []
-    for pt in points:
+    for pt, style in zip(points, styles):
         r = pt.estimates["C"]
         t = r.coords["t"] * (pt.params["R"] / 1e3 if "R" in swept else 1.0)
-        label = point_label(pt.params, swept, units, SYMBOLS) or None
-        line, = ax.loglog(t, np.maximum(r.mean, C_FLOOR), label=label)
+        ax.loglog(t, np.maximum(r.mean, C_FLOOR), **style)
         ax.fill_between(t, np.maximum(r.mean - r.stderr, C_FLOOR), np.maximum(r.mean + r.stderr, C_FLOOR),
-                        color=line.get_color(), alpha=0.3)
+                        color=style["color"], alpha=0.3)
         peak.append(r.mean)
     # six decades below the largest C: what decays further (GKSL sudden death) leaves through the bottom
     log_floor(ax, np.concatenate(peak))
     ax.set_xlabel("t R/10³ [ħ/W]" if "R" in swept else TIME)
     ax.set_ylabel("pair concurrence C(t) (dimensionless)")
     ax.set_title("band: ±1 standard error", fontsize=8)
-    legend(ax, fontsize=6)
+    legend(ax, key=key, fontsize=6)
     col = 2
     if has_S:
         ax = fig.add_subplot(1, ncol, col)
         col += 1
-        for pt in points:
+        for pt, style in zip(points, styles):
             if "S_E_per_N" in pt.estimates:
                 r = pt.estimates["S_E_per_N"]
-                ax.semilogx(r.coords["t"], r.mean, label=point_label(pt.params, swept, units, SYMBOLS) or None)
+                ax.semilogx(r.coords["t"], r.mean, **style)
         ax.set_xlabel(TIME)
         ax.set_ylabel(r"half-system entanglement $S_E/N$ [nats per TLS]")
-        legend(ax, fontsize=6)
+        ax.set_title("curves as in the C(t) legend", fontsize=8)
     if len(Ns) > 1:
         _plot_beta(fig.add_subplot(1, ncol, col), points)
 
@@ -81,11 +81,10 @@ def _plot_beta(ax, points):
                 transform=ax.transAxes, fontsize=8)
         ax.set_xticks([])
         ax.set_yticks([])
-        for line in ax.lines:
-            line.set_label(None)   # nothing visible to explain
     ax.set_xlabel("1/N (N = number of TLSs)")
     ax.set_ylabel(r"decay exponent β of C ~ $t^{-β}$ (dimensionless)")
-    legend(ax, fontsize=6)
+    if drawn:
+        legend(ax, fontsize=6)
 
 
 def _plot_haar(haar, fig):
