@@ -25,7 +25,7 @@ def fig1(args):
     import numpy as np
 
     from ensemble.engine.estimators import jackknife_arrays
-    from ensemble.engine.model import PointResult
+    from ensemble.engine.results import PointResult
     from ensemble.models.tls_chain.ftlm import MODEL
 
     temps = [0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0]

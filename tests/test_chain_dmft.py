@@ -131,3 +131,30 @@ def test_spec_errors():
         MODEL.check(_params(eta=0.004, d_omega=0.0025))
     with pytest.raises(SpecError):
         MODEL.param_map()["lattice"].validate("square")
+
+
+def test_frequency_window_converged_with_thermally_activated_weight():
+    """At omega0 = 4, T = 1.6 the electron absorbs excitations of thermally excited TLS, which puts
+    weight near -2t - g - omega0.  The default window (following omega0 and T) must be converged: widening
+    it by omega0 + 4T more on both sides changes rho by < 1e-4; a window that ignores omega0 and T below
+    the band is off by > 1 %."""
+    w0, temp, g = 4.0, 1.6, 1.0
+
+    def rho(grid):
+        sig, _, _ = solve_dmft(grid, T_, g, w0, temp, 1e-8, "chain", tol=1e-9)
+        return 1.0 / kubo(grid.omega, sig, T_, temp, "chain")[0]
+
+    ref = rho(make_grid(T_, g, w0, 0.01, 0.0025, temp=temp, margin=1.5 + w0 + 4 * temp))
+    assert abs(rho(make_grid(T_, g, w0, 0.01, 0.0025, temp=temp)) / ref - 1) < 1e-4
+    assert abs(rho(make_grid(T_, g, w0, 0.01, 0.0025)) / ref - 1) > 1e-2
+
+
+@pytest.mark.parametrize("slope", [2.0, 3.0])
+def test_t_star_rules_on_activated_form(slope):
+    """rho = T exp(-w0/T) has log-slope w0/T + 1, so the rule 'log-slope = s' gives T* = w0/(s - 1)."""
+    from ensemble.models.tls_chain.dmft import t_star
+
+    w0 = 1.5
+    temps = np.geomspace(0.1, 5.0, 200)
+    rho = temps * np.exp(-w0 / temps)
+    assert abs(t_star(temps, rho, np.zeros_like(rho), slope) / (w0 / (slope - 1)) - 1) < 1e-3

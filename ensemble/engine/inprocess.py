@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ensemble.engine.estimators import jackknife_arrays
-from ensemble.engine.model import PointResult
+from ensemble.engine.results import PointResult
 from ensemble.engine.seeding import member_seeds, shard_table
 from ensemble.engine.spec import spec_from_dict
 
@@ -36,7 +36,7 @@ def run_in_process(model_name: str, params: dict, members: int, shard_size: int,
 
 def point_result(params: dict, members: int, estimates: dict) -> PointResult:
     """Wrap one ``finalize`` output as a PointResult without error bars (for plots of direct runs)."""
-    from ensemble.engine.model import Result
+    from ensemble.engine.results import Result
 
     results = {}
     for name, est in estimates.items():

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ensemble.engine.model import PointResult
+from ensemble.engine.results import PointResult
 
 
 def point_label(params: dict, swept: list[str] | None = None) -> str:

@@ -40,22 +40,26 @@ def _interp(x, xp, fp):
     return np.interp(x, xp, fp, left=0.0, right=0.0)
 
 
-def t_star(temps, rho, spread):
-    """Crossover temperature: where the log-slope d ln rho / d ln T falls to 2 on warming (it is
-    ~ omega0/T + 1 in the activated regime and ~ 1 in the linear one).  Only temperatures whose
-    eta-extrapolation is reliable (spread < 10% of rho) are used; nan if not bracketed."""
+T_STAR_SLOPES = (2.0, 3.0)   # crossover rules reported side by side (the seed places T* by eye)
+
+
+def t_star(temps, rho, spread, slope: float = 2.0):
+    """Crossover temperature: where the log-slope d ln rho / d ln T falls to ``slope`` on warming (it is
+    ~ omega0/T + 1 in the activated regime and ~ 1 in the linear one, so any value in between defines a
+    crossover; the result depends on that choice).  Only temperatures whose eta-extrapolation is
+    reliable (spread < 10% of rho) are used; nan if not bracketed."""
     temps, rho = np.asarray(temps, float), np.asarray(rho, float)
     ok = (temps > 0) & np.isfinite(rho) & (rho > 0) & (np.asarray(spread) < 0.1 * np.abs(rho))
     if ok.sum() < 3:
         return np.nan
     x, y = np.log(temps[ok]), np.log(rho[ok])
-    slope = np.gradient(y, x)
-    above = np.nonzero(slope[:-1] >= 2.0)[0]
-    cross = [k for k in above if slope[k + 1] < 2.0]
+    log_slope = np.gradient(y, x)
+    above = np.nonzero(log_slope[:-1] >= slope)[0]
+    cross = [k for k in above if log_slope[k + 1] < slope]
     if not cross:
         return np.nan
     k = cross[-1]
-    f = (slope[k] - 2.0) / (slope[k] - slope[k + 1])
+    f = (log_slope[k] - slope) / (log_slope[k] - log_slope[k + 1])
     return float(np.exp(x[k] + f * (x[k + 1] - x[k])))
 
 
@@ -88,9 +92,10 @@ class ChainDMFT(Model):
         if params["omega0"] > 0 and params["omega0"] / params["d_omega"] > 20000:
             raise SpecError("params.omega0/d_omega must be <= 20000 (grid too large)")
 
-    def _grid(self, params):
+    def _grid(self, params, temp):
+        """Solver grid at temperature ``temp``: its lower end follows the thermally activated weight."""
         p = params
-        return make_grid(p["t"], p["g"], p["omega0"], p["eta"], p["d_omega"])
+        return make_grid(p["t"], p["g"], p["omega0"], p["eta"], p["d_omega"], temp=temp)
 
     def accumulators(self, params):
         nt = len(params["T"])
@@ -112,16 +117,16 @@ class ChainDMFT(Model):
     def solve_point(self, params):
         """Arrays of one point (what one member contributes)."""
         p = params
-        grid = self._grid(p)
         wopt, ws = _opt_omega(p), _spec_omega(p)
-        # sigma(w) needs integer grid shifts: compute at the bracketing shifts, interpolate linearly
-        lo = np.floor(wopt / grid.d + 1e-9).astype(int)
-        steps = np.unique(np.concatenate([lo, lo + 1]))
         nt, nw = len(p["T"]), len(ws)
         out = {"dos": np.zeros((nt, nw)), "gamma": np.zeros((nt, nw)), "re_sigma": np.zeros((nt, nw)),
                "rho_a": np.full(nt, np.nan), "rho_b": np.full(nt, np.nan),
                "band_energy": np.full(nt, np.nan), "sigma_opt": np.full((nt, len(wopt)), np.nan)}
         for i, temp in enumerate(p["T"]):
+            grid = self._grid(p, temp)
+            # sigma(w) needs integer grid shifts: compute at the bracketing shifts, interpolate linearly
+            lo = np.floor(wopt / grid.d + 1e-9).astype(int)
+            steps = np.unique(np.concatenate([lo, lo + 1]))
             args = (p["t"], p["g"], p["omega0"], temp)
             sig, gloc, _ = solve_dmft(grid, *args, p["eta"], p["lattice"], tol=p["tol"])
             out["dos"][i] = _interp(ws, grid.omega, -gloc.imag / np.pi)
@@ -163,11 +168,12 @@ class ChainDMFT(Model):
             "resistivity_eta_spread": est(np.abs(r1 - r2), ("T",), tc, "hbar/e^2 a^-1"),
             "kinetic_energy": est(totals["band_energy"] / n, ("T",), tc, "t"),
             "sigma_opt": est(totals["sigma_opt"] / n, ("T", "omega_opt"), {"T": temps, "omega_opt": wopt}),
-            "T_star": est(np.asarray(t_star(temps, rho, np.abs(r1 - r2))), (), {}, "t"),
+            "T_star": est(np.array([t_star(temps, rho, np.abs(r1 - r2), q) for q in T_STAR_SLOPES]),
+                          ("log_slope",), {"log_slope": np.array(T_STAR_SLOPES)}, "t"),
         }
 
     def memory_bytes(self, params, shard_size):
-        nw = len(self._grid(params).omega) + len(_spec_omega(params))
+        nw = len(self._grid(params, max(params["T"])).omega) + len(_spec_omega(params))
         return 8 * nw * (3 * len(params["T"]) + 60) + (64 << 20)
 
     def plot(self, points, fig):

@@ -7,7 +7,8 @@ Energies are measured in the frame of App. A (site energy shifted by omega0/2, s
 
 closed by the lattice self-consistency Sigma = G0^-1 - G^-1, G = G_lat(w + i eta - Sigma).  The
 frequency grid step divides omega0 so the shifts w +- w0 are grid shifts; outside the grid the Weiss
-field is the free one (the grid extends well beyond the spectrum).
+field is the free one (the grid extends beyond the spectrum, thermally activated states included:
+``make_grid``).
 """
 from __future__ import annotations
 
@@ -25,11 +26,20 @@ class Grid:
     d: float
 
 
-def make_grid(t: float, g: float, omega0: float, eta: float, d_target: float, margin: float = 1.5) -> Grid:
-    """Uniform grid covering the spectrum [-2t-g, 2t+g+w0] plus ``margin``, with omega0 = step*d."""
+def make_grid(t: float, g: float, omega0: float, eta: float, d_target: float, temp: float = 0.0,
+              margin: float = 1.5) -> Grid:
+    """Uniform grid with omega0 = step*d covering the spectrum plus ``margin`` on both sides.
+
+    Upwards the spectrum ends near 2t + g + omega0 (TLS band).  Downwards the T = 0 band ends near
+    -2t - g, but at T > 0 an electron can absorb an excitation of a thermally excited TLS, which puts
+    weight near -2t - g - omega0, Boltzmann-weighted by the Kubo formula over a further ~T.  (The
+    window is per temperature: reaching further down than needed at low T only amplifies the eta-tails
+    by e^{-nu/T}.)
+    """
     step = int(np.ceil(omega0 / d_target - 1e-9)) if omega0 > 0 else 0
     d = omega0 / step if step else d_target
-    lo, hi = -2 * t - g - margin - 20 * eta, 2 * t + g + omega0 + margin + 20 * eta
+    lo = -2 * t - g - (omega0 + temp if temp > 0 else 0.0) - margin - 20 * eta
+    hi = 2 * t + g + omega0 + margin + 20 * eta
     n_lo, n_hi = int(np.ceil(-lo / d)), int(np.ceil(hi / d))
     return Grid(np.arange(-n_lo, n_hi + 1) * d, step, d)
 
