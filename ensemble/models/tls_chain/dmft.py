@@ -12,7 +12,8 @@ is extrapolated linearly to eta -> 0, rho = rho(eta_tr) + (rho(eta_tr) - rho(10 
 ``resistivity_eta_spread`` = |rho(eta_tr) - rho(10 eta_tr)| is the broadening error.  At T << omega0
 the Lorentzian eta-tails below the band, weighted by e^{-nu/T}, eventually dominate: the spread
 then becomes comparable to rho (with eta_tr = 1e-8 this happens near T ~ 0.1 omega0), and
-``resistivity``/``mobility`` are set to nan where the spread exceeds half of rho.
+``resistivity``/``mobility``/``kinetic_energy``/``sigma_opt`` are set to nan where the spread exceeds
+half of rho.
 
 DMFT is deterministic: members are used only trivially.  ``run_shard`` solves the point once and
 returns the arrays multiplied by the number of members in the shard; ``finalize`` divides by
@@ -155,7 +156,9 @@ class ChainDMFT(Model):
         spec = {"T": temps, "omega": _spec_omega(params)}
         r1, r2 = totals["rho_a"] / n, totals["rho_b"] / n
         rho = r1 + (r1 - r2) / 9.0   # linear in eta: rho(0) from eta_tr and 10 eta_tr
-        rho = np.where(np.abs(r1 - r2) < 0.5 * np.abs(rho), rho, np.nan)   # eta-tails dominate: unreliable
+        # where the eta-tails dominate, every Boltzmann-weighted transport quantity is unreliable
+        reliable = np.abs(r1 - r2) < 0.5 * np.abs(rho)
+        rho = np.where(reliable, rho, np.nan)
         def est(v, dims, coords, unit=""):
             return Estimate(v, dims, coords, unit, jackknife=False)
         return {
@@ -166,8 +169,9 @@ class ChainDMFT(Model):
             "mobility": est(1.0 / rho, ("T",), tc, "e a^2/hbar"),
             "resistivity_eta": est(r1, ("T",), tc, "hbar/e^2 a^-1"),
             "resistivity_eta_spread": est(np.abs(r1 - r2), ("T",), tc, "hbar/e^2 a^-1"),
-            "kinetic_energy": est(totals["band_energy"] / n, ("T",), tc, "t"),
-            "sigma_opt": est(totals["sigma_opt"] / n, ("T", "omega_opt"), {"T": temps, "omega_opt": wopt}),
+            "kinetic_energy": est(np.where(reliable, totals["band_energy"] / n, np.nan), ("T",), tc, "t"),
+            "sigma_opt": est(np.where(reliable[:, None], totals["sigma_opt"] / n, np.nan), ("T", "omega_opt"),
+                             {"T": temps, "omega_opt": wopt}),
             "T_star": est(np.array([t_star(temps, rho, np.abs(r1 - r2), q) for q in T_STAR_SLOPES]),
                           ("log_slope",), {"log_slope": np.array(T_STAR_SLOPES)}, "t"),
         }
