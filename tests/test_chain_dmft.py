@@ -134,19 +134,24 @@ def test_spec_errors():
 
 
 def test_frequency_window_converged_with_thermally_activated_weight():
-    """At omega0 = 4, T = 1.6 the electron absorbs excitations of thermally excited TLS, which puts
-    weight near -2t - g - omega0.  The default window (following omega0 and T) must be converged: widening
-    it by omega0 + 4T more on both sides changes rho by < 1e-4; a window that ignores omega0 and T below
-    the band is off by > 1 %."""
-    w0, temp, g = 4.0, 1.6, 1.0
+    """At omega0 = 4, T = 1.6 the electron absorbs the energy of thermally excited TLS, which puts
+    weight down to -2t - g - omega0.  The default window (following omega0 and T) must be converged:
+    widening it by 4T more below and 4 t more above changes rho by < 1e-5; the former fixed window
+    [-2t - g - 1.5, ...] is off by > 1 %.  At low T the narrower window keeps the eta-tails small."""
+    g = 1.0
 
-    def rho(grid):
-        sig, _, _ = solve_dmft(grid, T_, g, w0, temp, 1e-8, "chain", tol=1e-9)
+    def rho(w0, temp, eta=1e-8, **window):
+        grid = make_grid(T_, g, w0, 0.01, 0.0025, temp=temp, **window)
+        sig, _, _ = solve_dmft(grid, T_, g, w0, temp, eta, "chain", tol=1e-9)
         return 1.0 / kubo(grid.omega, sig, T_, temp, "chain")[0]
 
-    ref = rho(make_grid(T_, g, w0, 0.01, 0.0025, temp=temp, margin=1.5 + w0 + 4 * temp))
-    assert abs(rho(make_grid(T_, g, w0, 0.01, 0.0025, temp=temp)) / ref - 1) < 1e-4
-    assert abs(rho(make_grid(T_, g, w0, 0.01, 0.0025)) / ref - 1) > 1e-2
+    ref = rho(4.0, 1.6, margin=5.5, thermal_margin=7.0)
+    assert abs(rho(4.0, 1.6) / ref - 1) < 1e-5
+    fixed = rho(4.0, 0.0 + 1.6, thermal_margin=(1.5 - 4.0) / 1.6)   # lower end at -2t - g - 1.5
+    assert abs(fixed / ref - 1) > 1e-2
+    # T = 0.1 omega0: rho(eta) is still linear in eta (spread of the eta -> 0 extrapolation < 1e-3)
+    a, b = rho(0.5, 0.1), rho(0.5, 0.1, eta=1e-7)
+    assert abs(a - b) < 1e-3 * a
 
 
 @pytest.mark.parametrize("slope", [2.0, 3.0])

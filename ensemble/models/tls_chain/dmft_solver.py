@@ -27,18 +27,19 @@ class Grid:
 
 
 def make_grid(t: float, g: float, omega0: float, eta: float, d_target: float, temp: float = 0.0,
-              margin: float = 1.5) -> Grid:
-    """Uniform grid with omega0 = step*d covering the spectrum plus ``margin`` on both sides.
+              margin: float = 1.5, thermal_margin: float = 3.0) -> Grid:
+    """Uniform grid with omega0 = step*d covering the spectrum at temperature ``temp``.
 
-    Upwards the spectrum ends near 2t + g + omega0 (TLS band).  Downwards the T = 0 band ends near
-    -2t - g, but at T > 0 an electron can absorb an excitation of a thermally excited TLS, which puts
-    weight near -2t - g - omega0, Boltzmann-weighted by the Kubo formula over a further ~T.  (The
-    window is per temperature: reaching further down than needed at low T only amplifies the eta-tails
-    by e^{-nu/T}.)
+    Upwards the spectrum ends near 2t + g + omega0 (TLS band); the grid adds ``margin``.  Downwards the
+    T = 0 band ends near -2t - g (grid: ``margin`` more).  At T > 0 an electron can absorb the energy of
+    a thermally excited TLS, which puts weight down to -2t - g - omega0, and the Kubo formula weights
+    it by e^{-nu/T}: the grid then reaches ``thermal_margin`` * T below that.  Reaching further down
+    than that only amplifies the Lorentzian eta-tails by e^{-nu/T}, so the window is per temperature.
     """
     step = int(np.ceil(omega0 / d_target - 1e-9)) if omega0 > 0 else 0
     d = omega0 / step if step else d_target
-    lo = -2 * t - g - (omega0 + temp if temp > 0 else 0.0) - margin - 20 * eta
+    below = omega0 + thermal_margin * temp if temp > 0 else margin
+    lo = -2 * t - g - below - 20 * eta
     hi = 2 * t + g + omega0 + margin + 20 * eta
     n_lo, n_hi = int(np.ceil(-lo / d)), int(np.ceil(hi / d))
     return Grid(np.arange(-n_lo, n_hi + 1) * d, step, d)
