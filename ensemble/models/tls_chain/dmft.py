@@ -1,7 +1,7 @@
-"""DMFT reference for one electron coupled to on-site two-level systems (seed 001, App. A).
+"""DMFT reference for one electron coupled to on-site two-level systems (seed 001, Sec. V and App. A).
 
 Model Eq. (1): H = -t sum c+c + (w0/2) sum sigma^z - g sum n_i sigma^x_i, solved in single-site DMFT
-with the exact two-level impurity Green function Eq. (A6) on the real axis (see ``_dmft_solver``).
+with the exact two-level impurity Green function Eq. (A6) on the real axis (see ``dmft_solver``).
 Units t = e = a = hbar = k_B = 1; energies in the frame of App. A (free band [-2t, 2t], TLS ground
 state at 0).  Transport is the Kubo bubble without vertex corrections, Eqs. (A14)-(A17), per particle.
 

@@ -1,4 +1,4 @@
-"""Real-frequency DMFT of one electron coupled to on-site TLS (seed 001, App. A1) and its Kubo bubble.
+"""Real-frequency DMFT of one electron coupled to on-site TLS (seed 001, App. A1) and its Kubo bubble (App. A2).
 
 Energies are measured in the frame of App. A (site energy shifted by omega0/2, so the free band is
 [-2t, 2t] and the TLS ground state has n = 0).  The impurity Green function is Eq. (A6),

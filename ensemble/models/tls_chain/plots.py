@@ -1,4 +1,4 @@
-"""Figures of chain_dmft (seed Figs. 4b, 5) and chain_static (Fig. 3a,b)."""
+"""Figures of chain_dmft (seed 001 Figs. 4b, 5) and chain_static (Figs. 3a,b and the Eq. (5) fit)."""
 from __future__ import annotations
 
 import numpy as np

@@ -1,13 +1,13 @@
-"""Static-TLS limit of the electron-TLS chain (seed 001, omega0 = 0) and the RTA built on it (Eqs. 3-5).
+"""Static-TLS limit of the electron-TLS chain (seed 001, Sec. II, omega0 = 0) and the RTA of Sec. IV (Eqs. 3-5).
 
 At omega0 = 0 the TLS are frozen along x and the electron sees binary site energies: eps_i = +g with
 probability w, -g otherwise (w = 1/2 for omega0 = 0 at any T>0; set w from Eq. (A8) to mimic thermal
 defects).  Each ensemble member is one disorder realization of an open chain of N sites, diagonalized
-exactly (tridiagonal solver); the Kubo formula per particle (Boltzmann weights, ``_static_chain``)
+exactly (tridiagonal solver); the Kubo formula per particle (Boltzmann weights, ``static_kernels``)
 gives sigma_static(w, T), binned with step d_omega; the reported ``sigma_static`` is smoothed by a
 Gaussian of width ``delta`` for display, while the RTA below acts on the raw histogram.
 
-The RTA (``_rta``) then gives, for each relaxation rate p (the seed takes p = omega0):
+The RTA (``rta``) then gives, for each relaxation rate p (the seed takes p = omega0):
 sigma_RTA(w, T) by Eq. (3), sigma_dc by Eq. (4), rho = 1/sigma_dc, and a fit of sigma_dc(p) to the
 analytic Eq. (5) (parameters A(T), omega_bar(T); seed: omega_bar = 0.375 t at T = 1).
 Units t = e = a = hbar = k_B = 1.
