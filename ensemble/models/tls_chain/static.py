@@ -35,7 +35,7 @@ class ChainStatic(Model):
         Param("p", float, [0.02, 0.05, 0.1, 0.2, 0.3, 0.5], "t",
               "RTA relaxation rates (p = omega0 in the seed)", low=0.0, low_open=True, array=True),
         Param("d_omega", float, 0.005, "t", "frequency bin", low=1e-5, high=0.5),
-        Param("delta", float, 0.04, "t", "Gaussian filter (std) of the displayed sigma_static (not used by the RTA)", low=0.0),
+        Param("delta", float, 0.04, "t", "Gaussian filter (std) of the reported sigma_static (the RTA uses raw bins)", low=0.0),
         Param("omega_span", float, 8.0, "t", "histogram range [0, omega_span]; must hold 4t + 2g",
               low=0.0, low_open=True, high=100.0),
         Param("omega_out", float, 3.0, "t", "sigma_static is reported on [0, omega_out]", low=0.0, low_open=True),
