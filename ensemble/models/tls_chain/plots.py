@@ -12,9 +12,16 @@ def plot_dmft(points, fig):
     ax1, ax2, ax3 = (fig.add_subplot(1, 3, i) for i in (1, 2, 3))
     for pt in points:
         r = pt.estimates.get("resistivity")
-        if r is not None:
-            ax1.plot(r.coords["T"], r.mean, "o-", ms=3, label=point_label(pt.params, swept) or None)
-    ax1.set_xlabel("T / t")
+        if r is None:
+            continue
+        line, = ax1.plot(r.coords["T"], r.mean, "o-", ms=3, label=point_label(pt.params, swept) or None)
+        ts = pt.estimates.get("T_star")
+        if ts is not None and np.ndim(ts.mean) == 1:   # T* under each log-slope rule: v = 2, ^ = 3
+            for t_star, slope in zip(ts.mean, ts.coords["log_slope"]):
+                if np.isfinite(t_star):
+                    y = np.exp(np.interp(np.log(t_star), np.log(r.coords["T"]), np.log(r.mean)))
+                    ax1.plot([t_star], [y], "v" if slope == 2 else "^", color=line.get_color(), ms=7, mfc="none")
+    ax1.set_xlabel("T / t  (open triangles: T*, log-slope 2 and 3)")
     ax1.set_ylabel("rho (DMFT)")
     ax1.set_yscale("log")
     if swept:
