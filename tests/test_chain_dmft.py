@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from ensemble.engine.model import SpecError
+from ensemble.engine.model import Estimate, SpecError
 from ensemble.models.tls_chain.common import bubble_kernel, lattice_green
 from ensemble.models.tls_chain.dmft_solver import kubo, make_grid, solve_dmft
 from ensemble.models.tls_chain.dmft import MODEL
@@ -163,3 +163,25 @@ def test_t_star_rules_on_activated_form(slope):
     temps = np.geomspace(0.1, 5.0, 200)
     rho = temps * np.exp(-w0 / temps)
     assert abs(t_star(temps, rho, np.zeros_like(rho), slope) / (w0 / (slope - 1)) - 1) < 1e-3
+
+
+def test_figure_marks_t_star_under_both_rules():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    from ensemble.engine.inprocess import point_result
+    from ensemble.models.tls_chain.dmft import T_STAR_SLOPES, t_star
+    from ensemble.models.tls_chain.plots import plot_dmft
+
+    temps = np.geomspace(0.1, 3.0, 40)
+    rho = temps * np.exp(-1.0 / temps)
+    stars = np.array([t_star(temps, rho, np.zeros_like(rho), s) for s in T_STAR_SLOPES])
+    est = {"resistivity": Estimate(rho, ("T",), {"T": temps}),
+           "T_star": Estimate(stars, ("log_slope",), {"log_slope": np.array(T_STAR_SLOPES)})}
+    fig = Figure()
+    plot_dmft([point_result({"omega0": 1.0}, 1, est)], fig)
+    marked = sorted(float(line.get_xdata()[0]) for line in fig.axes[0].lines if len(line.get_xdata()) == 1)
+    np.testing.assert_allclose(marked, sorted(stars), rtol=1e-12)
+    np.testing.assert_allclose(sorted(stars), [1 / 2, 1.0], rtol=1e-2)
