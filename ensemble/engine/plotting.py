@@ -43,3 +43,11 @@ def default_plot(points: list[PointResult], fig) -> None:
         ax.set_ylabel(name + (f" [{r.unit}]" if r.unit else ""))
         if swept:
             ax.legend(fontsize="small")
+
+
+def figure_title(spec, points: list[PointResult]) -> str:
+    """The spec's title, or the model's description with its member count when the spec has none."""
+    if spec.title:
+        return spec.title
+    done = max((pt.members_done for pt in points), default=0)
+    return f"{spec.model_name}: {spec.model.description} ({done} members per point)"
