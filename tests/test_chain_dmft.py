@@ -181,7 +181,7 @@ def test_figure_marks_t_star_under_both_rules():
     est = {"resistivity": Estimate(rho, ("T",), {"T": temps}),
            "T_star": Estimate(stars, ("log_slope",), {"log_slope": np.array(T_STAR_SLOPES)})}
     fig = Figure()
-    plot_dmft([point_result({"omega0": 1.0}, 1, est)], fig)
+    plot_dmft([point_result(_params(omega0=1.0), 1, est)], fig)
     marked = sorted(float(line.get_xdata()[0]) for line in fig.axes[0].lines if len(line.get_xdata()) == 1)
     np.testing.assert_allclose(marked, sorted(stars), rtol=1e-12)
     np.testing.assert_allclose(sorted(stars), [1 / 2, 1.0], rtol=1e-2)

@@ -184,10 +184,13 @@ def test_show_reports_variance_components_and_optimal_vectors(write_spec, tmp_pa
     doc = json.loads(cli("show", tmp_path / "v", "--json")[1])
     comp = doc["points"][0]["variance_components"]["mean"]
     assert comp["realizations"] == 40 and comp["vectors_per_realization"] == 4
-    # S* = sqrt(sw² t_s / (sb² t_v)) with the measured times: sleeps dominate, so about sqrt(0.25*4/(4*1)) = 0.5
-    expected = np.sqrt(comp["within"] * 0.004 / (comp["between"] * 0.001))
-    assert comp["optimal_vectors"] == pytest.approx(expected, rel=0.5)
-    code, out, _ = cli("show", tmp_path / "v")
+    # S* = sqrt(sw² t_s / (sb² t_v)) with the times the run recorded (sleeps bound them from below)
+    timing = open_store(tmp_path / "v").group.attrs["timing"]["0"]
+    t_setup, t_vec = timing[0] / timing[1], timing[2] / timing[3]
+    assert timing[1] == pytest.approx(40) and timing[3] == 160
+    assert t_setup >= 0.004 and t_vec >= 0.001
+    expected = np.sqrt(comp["within"] * t_setup / (comp["between"] * t_vec))
+    assert comp["optimal_vectors"] == pytest.approx(expected, rel=1e-12)
 
 
 def test_target_error_stops_and_equals_a_plain_run(write_spec, tmp_path, cli):
