@@ -3,10 +3,11 @@
 Fermions (fixed particle number): mu(T) from int nu f = filling; with g = f(1-f)/T,
 C = (1/T) [ int (E-mu)^2 nu g - (int (E-mu) nu g)^2 / int nu g ]   (dU/dT at fixed N, exact).
 Independent TLSs with splitting density P(E): C = int_0^inf P(E) (E/2T)^2 sech^2(E/2T) dE.
-Convention for "the same level density": P(E) = nu(eps_F + E), E > 0, i.e. one TLS per glasson
-state above eps_F.  A localized fermion level at eps_F +- E is a TLS of splitting E, so the fermions
-are TLSs with P = nu(eps_F+E) + nu(eps_F-E) = 2 nu: C_F/C_TLS -> 2 at low T
-((pi^2/3) nu T against (pi^2/6) nu T).
+Convention for "the same level density": P(E) = [nu(eps_F + E) + nu(eps_F - E)] / 2, E > 0, i.e.
+one TLS per glasson state, particle and hole sides averaged.  A localized fermion level at
+eps_F +- E is a TLS of splitting E, so the fermions are TLSs with P = nu(eps_F+E) + nu(eps_F-E):
+twice as many, C_F/C_TLS -> 2 at low T ((pi^2/3) nu T against (pi^2/6) nu T); at higher T the ratio
+departs from 2 only through mu(T) (particle-number conservation) and the band edges.
 """
 from __future__ import annotations
 
@@ -56,13 +57,14 @@ def fermion_heat_capacity(dos, filling: float, T: float) -> tuple[float, float]:
 
 
 def tls_heat_capacity(dos, eps_F: float, T: float) -> float:
-    """Independent TLSs with splitting density P(E) = nu(eps_F + E), E > 0."""
-    b = min(WINDOW * T, dos.hi - eps_F)
+    """Independent TLSs with splitting density P(E) = [nu(eps_F + E) + nu(eps_F - E)] / 2, E > 0."""
+    b = min(WINDOW * T, max(dos.hi - eps_F, eps_F - dos.lo))
     if b <= 0:
         return 0.0
     E, w = _nodes(0.0, b)
     x = E / (2 * T)
-    return float(np.sum(w * dos.density(eps_F + E) * x * x / np.cosh(x) ** 2))
+    P = 0.5 * (dos.density(eps_F + E) + dos.density(eps_F - E))
+    return float(np.sum(w * P * x * x / np.cosh(x) ** 2))
 
 
 SOMMERFELD = np.pi ** 2 / 3
