@@ -1,0 +1,197 @@
+"""Model fermi_glass_dipolar: the dipolar gap of seed 003, Eq. (13), by Monte Carlo.
+
+Strongly localized limit of the Fermi glass (t -> 0) with elastic-dipole interactions (kernels in
+dipolar_kernels.py): eps_i uniform in [-W/2, W/2] on the L^3 lattice (spacing a = 1), filling nu,
+U_ij = U0 c_ij / R_ij^3 with c_ij uniform in [-1, 1].  One member = one realization:
+  - zero temperature: start from the K lowest eps_i, apply single-particle moves until every move
+    i -> j costs E_j - E_i - U_ij >= 0 (checked by a full scan); histogram the single-particle
+    energies E_i - mu (mu = midpoint of the gap between occupied and empty E_i);
+  - finite T: Metropolis with particle-conserving moves, heating from that state through the T grid;
+    C_v = Var(H) / (N T^2) per realization, and the exact C_v of the bare levels eps_i for comparison.
+
+alpha_dd of Eq. (13) for this U: an empty state at eps (occupied at -eps') is destroyed by any
+partner with U_ij > eps + eps'; with one site per unit volume the expected number of such partners
+is int deps' nu(eps') (4 pi/3) U0 <c_+> / (eps + eps'), <c_+> = E[max(c, 0)] = 1/4.  Taking the
+survival probability exp(-that) and differentiating in ln(1/eps) gives d nu / d ln(1/eps) =
+-alpha nu^2, i.e. 1/nu(eps) = 1/nu0 + alpha ln(E_Q / eps): Eq. (13) with alpha_dd = (pi/3) U0
+(nu per site per energy, lengths in lattice spacings).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ensemble.engine.model import Accumulator, Estimate, Model, Param, SpecError
+
+from . import dipolar_kernels as K
+
+TOL = 1e-12
+
+
+def alpha_dd(U0: float) -> float:
+    return np.pi / 3 * U0
+
+
+def log_edges(p):
+    return p["W"] * np.geomspace(p["eps_min"], 1.0, p["bins"] + 1)
+
+
+def lin_edges(p):
+    return np.linspace(-p["W"], p["W"], p["bins_lin"] + 1)
+
+
+def bare_heat_capacity(eps: np.ndarray, K_: int, T: float) -> float:
+    """Non-interacting levels at fixed mean particle number K (mu from sum f = K), per site."""
+    from scipy.optimize import brentq
+
+    def count(mu):
+        return np.sum(0.5 * (1 - np.tanh(0.5 * (eps - mu) / T))) - K_
+
+    mu = brentq(count, eps.min() - 50 * T, eps.max() + 50 * T, xtol=1e-14)
+    g = 1.0 / (4 * T * np.cosh(0.5 * (eps - mu) / T) ** 2)
+    d = eps - mu
+    return float(((g * d * d).sum() - (g * d).sum() ** 2 / g.sum()) / T / len(eps))
+
+
+def simulate(p, seed):
+    """One realization: ground state, its DOS histograms, and the MC heat capacity per T."""
+    rng = np.random.default_rng(seed)
+    L, W, U0, nu = p["L"], p["W"], p["U0"], p["filling"]
+    n = L ** 3
+    n_part = int(round(nu * n))
+    eps = rng.uniform(-W / 2, W / 2, n)
+    g = K.geometry(L, U0, int(rng.integers(0, 2 ** 62)))
+    occ = np.zeros(n, np.int64)
+    occ[np.argsort(eps)[:n_part]] = 1
+    nu_exact = n_part / n
+    E = K.site_energies(occ, eps, nu_exact, g)
+    moves = K.relax(occ, E, g, U0, TOL)
+    worst = K.worst_move(occ, E, g)
+    mu = 0.5 * (E[occ == 1].max() + E[occ == 0].min())
+    out = {
+        "sites": n,
+        "gs_hist": np.histogram(np.abs(E - mu), log_edges(p))[0],
+        "gs_hist_lin": np.histogram(E - mu, lin_edges(p))[0],
+        "gs_gap": E[occ == 0].min() - E[occ == 1].max(),
+        "gs_unstable": int(worst < -1e-9),
+        "relax_moves": moves,
+    }
+    Ts = np.asarray(p["T"], float)
+    h = K.total_energy(occ, eps, nu_exact, g)
+    out["gs_energy"] = h / n
+    c_mc, e_mc, acc = np.zeros(len(Ts)), np.zeros(len(Ts)), np.zeros(len(Ts))
+    if p["sweeps"] > 0:
+        for k, T in enumerate(Ts):          # heating from the pseudo-ground state
+            warm = np.zeros(0)
+            h, _ = K.metropolis(occ, E, h, T, p["sweeps_eq"], g, int(rng.integers(2 ** 31)), warm)
+            samples = np.zeros(p["sweeps"])
+            h, a = K.metropolis(occ, E, h, T, p["sweeps"], g, int(rng.integers(2 ** 31)), samples)
+            c_mc[k] = samples.var() / (n * T * T)
+            e_mc[k] = samples.mean() / n
+            acc[k] = a / (p["sweeps"] * n)
+    out["c_mc"], out["e_mc"], out["acceptance"] = c_mc, e_mc, acc
+    out["c_bare"] = np.array([bare_heat_capacity(eps, n_part, T) for T in Ts])
+    return out
+
+
+class FermiGlassDipolar(Model):
+    name = "fermi_glass_dipolar"
+    description = "dipolar gap of localized glassons (seed 003 Eq. 13): pseudo-ground states and Metropolis C_v"
+    params = (
+        Param("L", int, 22, "a", "lattice side (L^3 sites)", low=2, high=80),
+        Param("W", float, 1.0, "energy", "site energies uniform in [-W/2, W/2]", low=0.0, low_open=True, high=1e9),
+        Param("U0", float, 0.5, "energy", "dipolar coupling at R = a (U_ij = U0 c_ij / R^3, c uniform in [-1, 1])",
+              low=0.0, high=1e9),
+        Param("filling", float, 0.5, "", "particles per site", low=0.0, high=1.0, low_open=True, high_open=True),
+        Param("T", float, [0.01, 0.02, 0.03, 0.05, 0.07, 0.1], "energy", "Metropolis temperatures (heating order)",
+              low=0.0, low_open=True, high=1e9, array=True),
+        Param("sweeps_eq", int, 200, "", "equilibration sweeps per temperature (N attempts each)", low=0, high=10**7),
+        Param("sweeps", int, 1000, "", "measuring sweeps per temperature (0: ground states only)", low=0, high=10**7),
+        Param("bins", int, 40, "", "log bins of |E - mu| on [eps_min W, W]", low=2, high=10**4),
+        Param("eps_min", float, 1e-4, "W", "lowest |E - mu| binned", low=1e-12, high=0.5, low_open=True),
+        Param("bins_lin", int, 100, "", "linear bins of E - mu on [-W, W]", low=2, high=10**5),
+        Param("fit_lo", float, 1e-3, "W", "lower end of the 1/nu vs ln(1/eps) fit window", low=0.0, low_open=True),
+        Param("fit_hi", float, 0.05, "W", "upper end of the fit window", low=0.0, low_open=True, high=1.0),
+    )
+
+    def check(self, p):
+        n = p["L"] ** 3
+        k = int(round(p["filling"] * n))
+        if not 1 <= k <= n - 1:
+            raise SpecError(f"params.filling = {p['filling']}: gives {k} particles on {n} sites; need 1..{n - 1}")
+        if not p["eps_min"] <= p["fit_lo"] < p["fit_hi"]:
+            raise SpecError(f"params.fit_lo = {p['fit_lo']}: need eps_min <= fit_lo < fit_hi = {p['fit_hi']}")
+
+    def memory_bytes(self, p, shard_size):
+        return 8 * 12 * p["L"] ** 3 + (64 << 20)
+
+    def accumulators(self, p):
+        le, li = log_edges(p), lin_edges(p)
+        eb = {"eps": np.sqrt(le[1:] * le[:-1])}
+        Ts = {"T": np.asarray(p["T"], float)}
+        nT = len(p["T"])
+        return [
+            Accumulator("sites", dtype="int64", doc="sites summed"),
+            Accumulator("gs_hist", (p["bins"],), ("eps",), eb, dtype="int64", doc="histogram of |E_i - mu|"),
+            Accumulator("gs_hist_lin", (p["bins_lin"],), ("E",), {"E": 0.5 * (li[1:] + li[:-1])}, dtype="int64",
+                        doc="histogram of E_i - mu"),
+            Accumulator("gs_gap", unit="energy", doc="sum of min_empty E - max_occupied E"),
+            Accumulator("gs_energy", unit="energy", doc="sum of ground-state energy per site"),
+            Accumulator("gs_unstable", dtype="int64", doc="realizations whose final state has a lowering move"),
+            Accumulator("relax_moves", dtype="int64", doc="single-particle moves made while relaxing"),
+            Accumulator("c_mc", (nT,), ("T",), Ts, doc="sum of Var(H)/(N T^2)"),
+            Accumulator("e_mc", (nT,), ("T",), Ts, unit="energy", doc="sum of <H>/N"),
+            Accumulator("acceptance", (nT,), ("T",), Ts, doc="sum of Metropolis acceptance rates"),
+            Accumulator("c_bare", (nT,), ("T",), Ts, doc="sum of the bare-level C_v per site"),
+        ]
+
+    def run_shard(self, p, member_ids, seeds):
+        out = {a.name: np.zeros(a.shape, a.dtype) for a in self.accumulators(p)}
+        for seed in seeds:
+            for k, v in simulate(p, seed).items():
+                out[k] += v
+        return out
+
+    def finalize(self, t, p):
+        m = float(t["members"])
+        sites = float(t["sites"])
+        le, li = log_edges(p), lin_edges(p)
+        eps = np.sqrt(le[1:] * le[:-1])
+        nu = t["gs_hist"] / (2 * sites * np.diff(le))
+        nu_lin = t["gs_hist_lin"] / (sites * np.diff(li))
+        sel = (eps >= p["fit_lo"] * p["W"]) & (eps <= p["fit_hi"] * p["W"]) & (t["gs_hist"] > 0)
+        Ts = np.asarray(p["T"], float)
+        out = {
+            "nu": Estimate(nu, ("eps",), {"eps": eps}, "1/(energy site)"),
+            "inv_nu": Estimate(1 / np.where(nu > 0, nu, np.nan), ("eps",), {"eps": eps}, "energy site"),
+            "nu_lin": Estimate(nu_lin, ("E",), {"E": 0.5 * (li[1:] + li[:-1])}, "1/(energy site)"),
+            "alpha_dd_theory": Estimate(alpha_dd(p["U0"]), unit="energy site", jackknife=False),
+            "gap_mean": Estimate(float(t["gs_gap"]) / m, unit="energy"),
+            "gs_energy": Estimate(float(t["gs_energy"]) / m, unit="energy/site"),
+            "unstable_states": Estimate(float(t["gs_unstable"]), jackknife=False),
+            "relax_moves_per_site": Estimate(float(t["relax_moves"]) / sites),
+            "C_mc": Estimate(t["c_mc"] / m, ("T",), {"T": Ts}, "k_B/site"),
+            "C_bare": Estimate(t["c_bare"] / m, ("T",), {"T": Ts}, "k_B/site"),
+            "E_mc": Estimate(t["e_mc"] / m, ("T",), {"T": Ts}, "energy/site"),
+            "acceptance": Estimate(t["acceptance"] / m, ("T",), {"T": Ts}),
+        }
+        if sel.sum() >= 2:
+            x = np.log(1 / eps[sel])
+            w = t["gs_hist"][sel].astype(float)              # Poisson: var(1/nu) ~ 1/(nu^2 counts)
+            slope, icpt = np.polyfit(x, 1 / nu[sel], 1, w=np.sqrt(w) * nu[sel])
+            nu0 = 1 / p["W"]
+            out["alpha_fit"] = Estimate(slope, unit="energy site")
+            out["alpha_fit_over_theory"] = Estimate(slope / alpha_dd(p["U0"]) if p["U0"] > 0 else np.nan)
+            out["E_Q_fit"] = Estimate(np.exp((1 / nu0 - icpt) / slope) if slope > 0 else np.nan, unit="energy")
+            nu_T = 1 / (icpt + slope * np.log(1 / Ts))
+            out["C_eq13"] = Estimate(np.pi ** 2 / 3 * nu_T * Ts, ("T",), {"T": Ts}, "k_B/site")
+        nu_at_T = np.interp(np.log(Ts), np.log(eps), nu)
+        out["C_from_gs_dos"] = Estimate(np.pi ** 2 / 3 * nu_at_T * Ts, ("T",), {"T": Ts}, "k_B/site")
+        return out
+
+    def plot(self, points, fig):
+        from .plot import plot_dipolar
+
+        plot_dipolar(points, fig)
+
+
+MODEL = FermiGlassDipolar()
