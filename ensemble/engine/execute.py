@@ -13,22 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ensemble.engine.graph import Plan, build_plan, run_plan_sync, to_delayed
 from ensemble.engine.model import SpecError
-from ensemble.engine.registry import get_model
-from ensemble.engine.seeding import member_seeds
 from ensemble.engine.spec import Spec
-from ensemble.engine.store import RunStore, check_store, create_or_resume, write_shard
-
-
-def run_shard_task(path: str, model_name: str, params: dict, seed: int, point: int, shard: int,
-                   start: int, stop: int, n_shards: int) -> tuple[int, int, float]:
-    """One dask task: simulate members [start, stop) of ``point`` and write shard ``shard``."""
-    t0 = time.perf_counter()
-    model = get_model(model_name)
-    ids = np.arange(start, stop, dtype=np.int64)
-    sums = model.run_shard(params, ids, member_seeds(seed, point, ids))
-    write_shard(path, point, shard, n_shards, sums, model.accumulators(params))
-    return point, shard, time.perf_counter() - t0
+from ensemble.engine.store import RunStore, add_timings, check_store, create_or_resume
+from ensemble.engine.tasks import ShardOutcome
 
 
 @dataclass
@@ -49,6 +38,19 @@ class RunReport:
     failed: list[tuple[int, int, str]] = field(default_factory=list)
     seconds: float = 0.0
     dashboard: str | None = None
+    outcomes: list[ShardOutcome] = field(default_factory=list)
+    target_met: bool | None = None      # set by runs with a target error
+
+    def timings(self) -> dict[int, list[float]]:
+        """Per point: [setup seconds, setups, vector seconds, vectors] of the shards computed now."""
+        out: dict[int, list[float]] = {}
+        for o in self.outcomes:
+            t = out.setdefault(o.point, [0.0, 0.0, 0.0, 0.0])
+            t[0] += o.setup_seconds
+            t[1] += o.setups
+            t[2] += o.vector_seconds
+            t[3] += o.vectors
+        return out
 
 
 def _fmt_bytes(n: float) -> str:
@@ -125,9 +127,7 @@ def make_client(opts: ClusterOptions):
 
     if opts.scheduler or opts.scheduler_file:
         client = Client(opts.scheduler) if opts.scheduler else Client(scheduler_file=opts.scheduler_file)
-        info = client.scheduler_info().get("workers", {})
-        limits = [w.get("memory_limit", 0) / max(w.get("nthreads", 1), 1) for w in info.values()]
-        return client, None, min(limits) if limits and min(limits) > 0 else float("inf")
+        return client, None, _scheduler_task_memory(client)
     if opts.kind.startswith("jobqueue:"):
         cluster, per_task = build_jobqueue_cluster(opts.kind, opts.jobqueue_config)
         cluster.scale(jobs=opts.jobs)
@@ -139,50 +139,69 @@ def make_client(opts: ClusterOptions):
     return Client(cluster), cluster, planned_task_memory(opts)
 
 
-def _task_args(store: RunStore, p: int, s: int, points, table):
-    spec = store.spec
-    return (str(store.path.resolve()), spec.model_name, points[p], spec.seed, p, s,
-            int(table[s, 0]), int(table[s, 1]), len(table))
-
-
 def run_spec(spec: Spec, path: str | Path, opts: ClusterOptions, retries: int = 2, progress: bool = True,
-             max_shards: int | None = None, log=print) -> RunReport:
+             max_shards: int | None = None, log=print, client=None) -> RunReport:
     """Check, create/resume/extend the store at ``path`` and compute its pending shards.
 
-    All refusals (spec mismatch, memory) happen before the store is created or modified.
+    With ``client`` (a connected ``distributed.Client``) the caller's cluster is used and ``opts`` only
+    chooses nothing.  All refusals (spec mismatch, memory) happen before the store is created or modified.
     """
     check_store(path, spec)
-    planned = planned_task_memory(opts)
-    if planned is not None:  # refuse before starting a cluster that could not hold a shard
-        check_memory(spec, planned)
     report = RunReport()
     t0 = time.perf_counter()
-    if opts.kind == "sync" and not (opts.scheduler or opts.scheduler_file):
-        store, what = create_or_resume(path, spec)
-        log(f"{path}: {what}")
-        _run_sync(store, _pending(store, max_shards), retries, progress, report)
+    if client is not None:
+        check_memory(spec, _scheduler_task_memory(client))
+        _run_in_client(client, spec, path, retries, progress, max_shards, log, report)
     else:
-        client, cluster, per_task = make_client(opts)
-        try:
-            if planned is None:  # only a running scheduler or jobqueue config knows its limit
-                check_memory(spec, per_task)
+        planned = planned_task_memory(opts)
+        if planned is not None:  # refuse before starting a cluster that could not hold a shard
+            check_memory(spec, planned)
+        if opts.kind == "sync" and not (opts.scheduler or opts.scheduler_file):
             store, what = create_or_resume(path, spec)
             log(f"{path}: {what}")
-            report.dashboard = getattr(client, "dashboard_link", None)
-            if report.dashboard:
-                log(f"dashboard: {report.dashboard}")
-            _run_dask(client, store, _pending(store, max_shards), retries, progress, report)
-        finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
+            _record(store, report, lambda: _run_sync(_plan(store, max_shards), retries, progress, report))
+        else:
+            own_client, cluster, per_task = make_client(opts)
+            try:
+                if planned is None:  # only a running scheduler or jobqueue config knows its limit
+                    check_memory(spec, per_task)
+                _run_in_client(own_client, spec, path, retries, progress, max_shards, log, report)
+            finally:
+                own_client.close()
+                if cluster is not None:
+                    cluster.close()
     report.seconds = time.perf_counter() - t0
     return report
 
 
-def _pending(store: RunStore, max_shards: int | None) -> list[tuple[int, int]]:
+def _scheduler_task_memory(client) -> float:
+    info = client.scheduler_info().get("workers", {})
+    limits = [w.get("memory_limit", 0) / max(w.get("nthreads", 1), 1) for w in info.values()]
+    return min(limits) if limits and min(limits) > 0 else float("inf")
+
+
+def _run_in_client(client, spec, path, retries, progress, max_shards, log, report):
+    store, what = create_or_resume(path, spec)
+    log(f"{path}: {what}")
+    report.dashboard = getattr(client, "dashboard_link", None)
+    if report.dashboard:
+        log(f"dashboard: {report.dashboard}")
+    _record(store, report, lambda: _run_dask(client, _plan(store, max_shards), retries, progress, report))
+
+
+def _record(store: RunStore, report: RunReport, work) -> None:
+    """Run ``work`` and add the measured setup/vector times to the store, also when interrupted."""
+    try:
+        work()
+    finally:
+        if report.outcomes:
+            add_timings(store.path, report.timings())
+
+
+def _plan(store: RunStore, max_shards: int | None) -> Plan:
     pending = store.pending()
-    return pending if max_shards is None else pending[:max_shards]
+    pending = pending if max_shards is None else pending[:max_shards]
+    return build_plan(store.spec, str(store.path.resolve()), store.shard_range(), pending)
 
 
 def _progress_bar(total: int, enabled: bool):
@@ -191,39 +210,33 @@ def _progress_bar(total: int, enabled: bool):
     return tqdm(total=total, unit="shard", disable=not enabled, file=sys.stderr, dynamic_ncols=True)
 
 
-def _run_sync(store, pending, retries, progress, report):
-    points, table = store.spec.points(), store.shard_range()
-    with _progress_bar(len(pending), progress) as bar:
-        for p, s in pending:
-            for attempt in range(retries + 1):
-                try:
-                    run_shard_task(*_task_args(store, p, s, points, table))
-                    report.computed += 1
-                    break
-                except Exception:  # noqa: BLE001 - a failing shard must not stop the run
-                    if attempt == retries:
-                        report.failed.append((p, s, traceback.format_exc()))
+def _run_sync(plan: Plan, retries, progress, report):
+    with _progress_bar(len(plan.shards), progress) as bar:
+        def done(node, outcome):
+            report.computed += 1
+            report.outcomes.append(outcome)
             bar.update()
 
+        def failed(node, text):
+            report.failed.append((node.point, node.shard, text))
+            bar.update()
 
-def _run_dask(client, store, pending, retries, progress, report):
+        run_plan_sync(plan, done, failed, retries)
+
+
+def _run_dask(client, plan: Plan, retries, progress, report):
     from distributed import as_completed
 
-    points, table = store.spec.points(), store.shard_range()
-    tag = store.spec.hash()[:8]
-    futures = {
-        client.submit(run_shard_task, *_task_args(store, p, s, points, table), key=f"shard-{tag}-{p}-{s}",
-                      retries=retries, pure=False): (p, s)
-        for p, s in pending
-    }
+    futures = dict(zip(client.compute(to_delayed(plan), retries=retries), plan.shards))
     with _progress_bar(len(futures), progress) as bar:
         for fut in as_completed(futures):
-            p, s = futures[fut]
+            node = futures.pop(fut)
             if fut.status == "finished":
                 report.computed += 1
+                report.outcomes.append(fut.result())
             else:
                 exc, tb = fut.exception(), fut.traceback()
                 text = "".join(traceback.format_exception(type(exc), exc, tb))
-                report.failed.append((p, s, text))
+                report.failed.append((node.point, node.shard, text))
             fut.release()
             bar.update()

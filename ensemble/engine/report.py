@@ -65,3 +65,33 @@ def format_scalar_table(points: list[PointResult], swept: list[str]) -> str:
             else:
                 lines.append(f"  {name:<24} array {tuple(r.dims)} shape {r.mean.shape}")
     return "\n".join(lines)
+
+
+def variance_json(report) -> dict:
+    """Variance components of one point as JSON (``optimal_vectors`` depends on measured times)."""
+    out = {"reason": report.reason} if report.reason else {}
+    for name, c in report.estimators.items():
+        s_opt = report.optimal_vectors(name)
+        out[name] = {"between": c.between, "within": c.within, "realizations": c.realizations,
+                     "vectors_per_realization": c.vectors_mean,
+                     "optimal_vectors": None if s_opt is None or not math.isfinite(s_opt) else s_opt}
+    return out
+
+
+def format_variance(reports) -> str:
+    lines = ["variance components (between realizations / within a realization, per vector):"]
+    for rep in reports:
+        if rep.reason:
+            lines.append(f"  point {rep.point}: {rep.reason}")
+            continue
+        cost = (f"; measured {rep.setup_seconds:.3g} s per setup, {rep.vector_seconds:.3g} s per vector"
+                if rep.setup_seconds is not None else "")
+        lines.append(f"  point {rep.point}{cost}")
+        for name, c in rep.estimators.items():
+            s_opt = rep.optimal_vectors(name)
+            best = ("" if s_opt is None else
+                    "; best vectors/realization: any number (no realization variance)" if not math.isfinite(s_opt)
+                    else f"; best vectors/realization ≈ {max(s_opt, 1.0):.3g}")
+            lines.append(f"    {name:<22} between {c.between:.4g}, within {c.within:.4g} "
+                         f"({c.realizations} realizations, {c.vectors_mean:.3g} vectors each){best}")
+    return "\n".join(lines)
