@@ -1,0 +1,115 @@
+"""Figures of the seed-003 models (every mark in a legend, units on every axis)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ensemble.engine.plotting import point_label, swept_names
+
+
+def _label(pt, swept, extra=""):
+    base = point_label(pt.params, swept) or f"W={pt.params.get('W')}"
+    return f"{base}{extra}"
+
+
+def _band(ax, x, r, label, **kw):
+    line, = ax.plot(x, r.mean, label=label, **kw)
+    if np.isfinite(r.stderr).any() and np.nanmax(r.stderr) > 0:
+        ax.fill_between(x, r.mean - r.stderr, r.mean + r.stderr, alpha=0.25, color=line.get_color())
+    return line
+
+
+def plot_dos(points, fig):
+    swept = swept_names(points)
+    axs = fig.subplots(2, 2)
+    fig.set_size_inches(11, 8.5)
+    for pt in points:
+        if "nu" not in pt.estimates:
+            continue
+        e = pt.estimates
+        unit = pt.params["energy_unit"]
+        lab = _label(pt, swept)
+        E = e["nu"].coords["E"]
+        _band(axs[0, 0], E, e["nu"], f"nu(E), {lab}")
+        axs[0, 0].axvline(e["eps_F"].mean, ls=":", color="k", label=f"eps_F, {lab}")
+        if "typ_over_avg" in e:
+            r = e["typ_over_avg"]
+            for k, m in enumerate(r.coords["resolution"]):
+                axs[0, 1].plot(E, r.mean[k], label=f"{m} moments, {lab}")
+        T = e["C_fermion"].coords["T"]
+        line = _band(axs[1, 0], T, type(e["C_fermion"])(e["C_fermion"].mean / T, e["C_fermion"].stderr / T,
+                                                        ("T",), {"T": T}), f"fermions, {lab}", marker="o")
+        axs[1, 0].plot(T, e["C_tls"].mean / T, "s--", color=line.get_color(), label=f"TLSs, same level density, {lab}")
+        axs[1, 0].plot(T, e["C_sommerfeld"].mean / T, ":", color="k", label=f"(pi^2/3) nu(eps_F), {lab}")
+        _band(axs[1, 1], T, e["C_ratio"], f"C_fermion / C_TLS, {lab}", marker="o")
+    axs[1, 1].axhline(2.0, color="k", ls=":", label="2 (low-T limit)")
+    u = points[0].params["energy_unit"] if points else "K"
+    axs[0, 0].set(xlabel=f"E [{u}]", ylabel=f"nu(E) [1/({u} site)]", title="Fermi-glass DOS (KPM)")
+    axs[0, 1].set(xlabel=f"E [{u}]", ylabel="rho_typ / rho_avg", yscale="log",
+                  title="typical/average LDOS (falls ~1/N: localized)")
+    axs[1, 0].set(xlabel=f"T [{u}]", ylabel=f"C_v / T [k_B/({u} site)]", xscale="log",
+                  title="specific heat: glassons vs TLSs")
+    axs[1, 1].set(xlabel=f"T [{u}]", ylabel="C_fermion / C_TLS", xscale="log")
+    for ax in axs.flat:
+        ax.legend(fontsize="x-small")
+    fig.tight_layout()
+
+
+def plot_dipolar(points, fig):
+    swept = swept_names(points)
+    axs = fig.subplots(1, 3)
+    fig.set_size_inches(15, 4.8)
+    for pt in points:
+        e = pt.estimates
+        if "nu" not in e:
+            continue
+        lab = _label(pt, swept)
+        eps = e["nu"].coords["eps"]
+        ok = e["nu"].mean > 0
+        line = axs[0].errorbar(eps[ok], e["nu"].mean[ok], e["nu"].stderr[ok], fmt="o", ms=3,
+                               label=f"nu(eps), {lab}")[0]
+        x = np.log(1 / eps[ok])
+        axs[1].errorbar(x, e["inv_nu"].mean[ok], e["inv_nu"].stderr[ok], fmt="o", ms=3, color=line.get_color(),
+                        label=f"1/nu, {lab}")
+        if "alpha_fit" in e:
+            lo, hi = pt.params["fit_lo"] * pt.params["W"], pt.params["fit_hi"] * pt.params["W"]
+            xs = np.log(1 / np.array([hi, lo]))
+            a = e["alpha_fit"].mean
+            b = np.interp(xs[0], x[::-1], e["inv_nu"].mean[ok][::-1])
+            axs[1].plot(xs, b + a * (xs - xs[0]), "-", color=line.get_color(),
+                        label=f"fit slope {a:.3g} (Eq. 13 alpha_dd = {e['alpha_dd_theory'].mean:.3g}), {lab}")
+        T = e["C_mc"].coords["T"]
+        if np.any(e["C_mc"].mean > 0):
+            _band(axs[2], T, e["C_mc"], f"Metropolis C_v, {lab}", marker="o", color=line.get_color())
+            axs[2].plot(T, e["C_bare"].mean, "--", color=line.get_color(), label=f"bare levels (U0=0), {lab}")
+            if "C_eq13" in e:
+                axs[2].plot(T, e["C_eq13"].mean, ":", color=line.get_color(),
+                            label=f"(pi^2/3) nu_fit(T) T (Eq. 13 form), {lab}")
+    W = points[0].params["W"] if points else 1.0
+    axs[0].axhline(1 / W, color="k", ls=":", label="bare nu0 = 1/W")
+    axs[0].set(xscale="log", xlabel="|E - mu| [energy]", ylabel="nu [1/(energy site)]", title="dipolar gap (ground states)")
+    axs[1].set(xlabel="ln(W/|E - mu|) - ln W  [ln(1/energy)]", ylabel="1/nu [energy site]", title="Eq. (13): 1/nu vs ln(1/eps)")
+    axs[2].set(xlabel="T [energy]", ylabel="C_v [k_B/site]", xscale="log", yscale="log", title="specific heat")
+    for ax in axs:
+        ax.legend(fontsize="x-small")
+    fig.tight_layout()
+
+
+def plot_phenomenology(points, fig):
+    swept = swept_names(points)
+    axs = fig.subplots(1, 2)
+    fig.set_size_inches(11, 4.5)
+    for pt in points:
+        e = pt.estimates
+        if "kappa" not in e:
+            continue
+        lab = _label(pt, swept, "")
+        T = e["kappa"].coords["T"]
+        line, = axs[0].plot(T, e["kappa"].mean, "o-", label=f"kappa, glasson band + boundary, {lab}")
+        axs[0].plot(T, e["kappa_T2_law"].mean, "--", color=line.get_color(), label=f"T^2 law (Eq. 12, r = 1), {lab}")
+        axs[1].plot(T, e["kappa_log_slope"].mean, "o-", color=line.get_color(), label=f"d ln kappa / d ln T, {lab}")
+    axs[1].axhline(2, color="k", ls=":", label="2")
+    axs[0].set(xscale="log", yscale="log", xlabel="T [K]", ylabel="kappa [erg/(s cm K)]", title="phonon thermal conductivity")
+    axs[1].set(xscale="log", xlabel="T [K]", ylabel="d ln kappa / d ln T", title="local exponent")
+    for ax in axs:
+        ax.legend(fontsize="x-small")
+    fig.tight_layout()
