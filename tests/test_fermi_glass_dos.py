@@ -219,3 +219,45 @@ def test_too_large_lattice_refused_by_memory_estimate():
         check_memory(spec, 8 * 2**30)
     spec = spec_from_dict({"model": "fermi_glass_dos", "params": {"L": 100}, "ensemble": {"members": 1}})
     check_memory(spec, 2 * 2**30)
+
+
+def test_two_level_engine_run_equals_direct_sums():
+    """realizations x vectors through the engine: the same moments as prepare/run_vectors by hand."""
+    from ensemble.engine.inprocess import run_in_process
+
+    p = params(L=5, moments=32, W=10.0, t=1.0, ldos_sites=1, n_energies=33, T=[1.0])
+    res = run_in_process("fermi_glass_dos", {"L": 5, "moments": 32, "W": 10.0, "t": 1.0, "ldos_sites": 1,
+                                             "n_energies": 33, "T": [1.0]},
+                         realizations=3, vectors=2, shard_size=2, seed=11)[0]
+    total = np.zeros(32)
+    for r in range(3):
+        h = MODEL.prepare(p, realization_seed(r))
+        total += MODEL.run_vectors(p, h, np.arange(2), vector_seeds(r, 2))["mu"]
+    assert res.members_done == 6
+    np.testing.assert_allclose(res.estimates["moments"].mean, total / 6, rtol=1e-12, atol=1e-14)
+
+
+def test_plots_label_every_mark():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ensemble.engine.inprocess import run_in_process
+
+    for name, prm, kw in [("fermi_glass_dos", {"L": 5, "moments": 32, "W": [10.0, 20.0], "n_energies": 33,
+                                                "T": [0.5, 2.0]}, dict(realizations=2, vectors=1)),
+                          ("fermi_glass_dipolar", {"L": 4, "sweeps": 20, "sweeps_eq": 5, "T": [0.05, 0.1],
+                                                    "fit_lo": 1e-3, "fit_hi": 0.3}, dict(members=2)),
+                          ("fermi_glass_phenomenology", {"L": 6, "moments": 32, "T": [0.5, 1.0]}, dict(members=1))]:
+        from ensemble.engine.registry import get_model
+
+        pts = run_in_process(name, prm, **kw)
+        fig = plt.figure()
+        get_model(name).plot(pts, fig)
+        for ax in fig.axes:
+            assert ax.get_xlabel() and ax.get_ylabel()
+            labelled = {h.get_label() for h in ax.get_legend().legend_handles} if ax.get_legend() else set()
+            for line in ax.get_lines():
+                assert line.get_label() in labelled, (name, line.get_label())
+        plt.close(fig)
