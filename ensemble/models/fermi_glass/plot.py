@@ -22,6 +22,7 @@ def plot_dos(points, fig):
     swept = swept_names(points)
     axs = fig.subplots(2, 2)
     fig.set_size_inches(11, 8.5)
+    has_typ = False
     for pt in points:
         if "nu" not in pt.estimates:
             continue
@@ -31,10 +32,11 @@ def plot_dos(points, fig):
         E = e["nu"].coords["E"]
         _band(axs[0, 0], E, e["nu"], f"nu(E), {lab}")
         axs[0, 0].axvline(e["eps_F"].mean, ls=":", color="k", label=f"eps_F, {lab}")
-        if "typ_over_avg" in e:
-            r = e["typ_over_avg"]
-            for k, m in enumerate(r.coords["resolution"]):
-                axs[0, 1].plot(E, r.mean[k], label=f"{m} moments, {lab}")
+        if "typ_over_avg_F" in e:
+            r = e["typ_over_avg_F"]
+            N = r.coords["resolution"]
+            axs[0, 1].errorbar(N, r.mean, r.stderr, fmt="o-", capsize=3, label=f"at eps_F, {lab}")
+            has_typ = True
         T = e["C_fermion"].coords["T"]
         line = _band(axs[1, 0], T, type(e["C_fermion"])(e["C_fermion"].mean / T, e["C_fermion"].stderr / T,
                                                         ("T",), {"T": T}), f"fermions, {lab}", marker="o")
@@ -42,15 +44,21 @@ def plot_dos(points, fig):
         axs[1, 0].plot(T, e["C_sommerfeld"].mean / T, ":", color="k", label=f"(pi^2/3) nu(eps_F), {lab}")
         _band(axs[1, 1], T, e["C_ratio"], f"C_fermion / C_TLS, {lab}", marker="o")
     axs[1, 1].axhline(2.0, color="k", ls=":", label="2 (low-T limit)")
+    if has_typ:
+        N = np.array([axs[0, 1].get_xlim()[0] * 1.2, axs[0, 1].get_xlim()[1] / 1.2])
+        axs[0, 1].plot(N, 0.3 * N[0] / N, "k:", label="~ 1/N (localized)")
+    else:
+        axs[0, 1].text(0.5, 0.5, "no LDOS sites (ldos_sites = 0)", ha="center", va="center", transform=axs[0, 1].transAxes)
     u = points[0].params["energy_unit"] if points else "K"
     axs[0, 0].set(xlabel=f"E [{u}]", ylabel=f"nu(E) [1/({u} site)]", title="Fermi-glass DOS (KPM)")
-    axs[0, 1].set(xlabel=f"E [{u}]", ylabel="rho_typ / rho_avg", yscale="log",
-                  title="typical/average LDOS (falls ~1/N: localized)")
+    axs[0, 1].set(xlabel="Chebyshev moments N [1]", ylabel="rho_typ / rho_avg at eps_F [1]", xscale="log", yscale="log",
+                  title="typical/average local DOS")
     axs[1, 0].set(xlabel=f"T [{u}]", ylabel=f"C_v / T [k_B/({u} site)]", xscale="log",
                   title="specific heat: glassons vs TLSs")
     axs[1, 1].set(xlabel=f"T [{u}]", ylabel="C_fermion / C_TLS", xscale="log")
     for ax in axs.flat:
-        ax.legend(fontsize="x-small")
+        if ax.get_lines() or ax.collections:
+            ax.legend(fontsize="x-small")
     fig.tight_layout()
 
 
