@@ -27,7 +27,6 @@ def plot_dos(points, fig):
         if "nu" not in pt.estimates:
             continue
         e = pt.estimates
-        unit = pt.params["energy_unit"]
         lab = _label(pt, swept)
         E = e["nu"].coords["E"]
         _band(axs[0, 0], E, e["nu"], f"nu(E), {lab}")
@@ -44,15 +43,23 @@ def plot_dos(points, fig):
         axs[1, 0].plot(T, e["C_sommerfeld"].mean / T, ":", color="k", label=f"(pi^2/3) nu(eps_F), {lab}")
         _band(axs[1, 1], T, e["C_ratio"], f"C_fermion / C_TLS, {lab}", marker="o")
     axs[1, 1].axhline(2.0, color="k", ls=":", label="2 (low-T limit)")
+    u = points[0].params["energy_unit"] if points else "K"
     if has_typ:
+        axs[0, 1].set(xlabel="Chebyshev moments N [1]", ylabel="rho_typ / rho_avg at eps_F [1]", xscale="log",
+                      yscale="log", title="typical/average local DOS")
         N = np.array([axs[0, 1].get_xlim()[0] * 1.2, axs[0, 1].get_xlim()[1] / 1.2])
         axs[0, 1].plot(N, 0.3 * N[0] / N, "k:", label="~ 1/N (localized)")
-    else:
-        axs[0, 1].text(0.5, 0.5, "no LDOS sites (ldos_sites = 0)", ha="center", va="center", transform=axs[0, 1].transAxes)
-    u = points[0].params["energy_unit"] if points else "K"
+    else:           # no LDOS sites: show instead how flat nu(E) is around eps_F
+        for pt in points:
+            e = pt.estimates
+            if "nu" in e:
+                E = e["nu"].coords["E"]
+                win = np.abs(E - e["eps_F"].mean) < 20 * e["resolution_width"].mean
+                sub = type(e["nu"])(e["nu"].mean[win], e["nu"].stderr[win], ("E",), {})
+                _band(axs[0, 1], E[win] - e["eps_F"].mean, sub, f"nu(E), {_label(pt, swept)}")
+        axs[0, 1].set(xlabel=f"E - eps_F [{u}]", ylabel=f"nu(E) [1/({u} site)]", xscale="linear", yscale="linear",
+                      title="DOS around eps_F (20 KPM widths)")
     axs[0, 0].set(xlabel=f"E [{u}]", ylabel=f"nu(E) [1/({u} site)]", title="Fermi-glass DOS (KPM)")
-    axs[0, 1].set(xlabel="Chebyshev moments N [1]", ylabel="rho_typ / rho_avg at eps_F [1]", xscale="log", yscale="log",
-                  title="typical/average local DOS")
     axs[1, 0].set(xlabel=f"T [{u}]", ylabel=f"C_v / T [k_B/({u} site)]", xscale="log",
                   title="specific heat: glassons vs TLSs")
     axs[1, 1].set(xlabel=f"T [{u}]", ylabel="C_fermion / C_TLS", xscale="log")
