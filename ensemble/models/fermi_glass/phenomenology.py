@@ -89,6 +89,8 @@ class FermiGlassPhenomenology(Model):
               low=0.0, low_open=True),
         Param("states_per_site", int, 2, "", "glasson states per lattice orbital (2: spin 1/2)", low=1, high=2),
         Param("W", float, 100.0, "K", "lattice-model disorder width", low=0.0, low_open=True),
+        Param("filling", float, 0.1, "", "lattice-model filling (0.1: eps_F = 10 K above the bottom of W = 100 K)",
+              low=0.0, high=1.0, low_open=True, high_open=True),
         Param("t", float, 1.0, "K", "lattice-model hopping", low=0.0),
         Param("L", int, 24, "sites", "lattice side of the DOS realization", low=4, high=200),
         Param("moments", int, 512, "", "Chebyshev moments of the DOS realization", low=16, high=1 << 16),
@@ -123,10 +125,9 @@ class FermiGlassPhenomenology(Model):
         v_F = HBAR * k_F / m_fermi
         eps_F = p["eps_F"] * K_B
         E_xi = HBAR * c_t / xi
-        # lattice DOS: per site per K, Fermi level at the filling whose eps_F - band centre... half filling
-        dp = self._dos_params(p)
+        dp = self._dos_params(p)                                  # lattice DOS per site per K
         dos = DOS.dos({"mu": tot["mu"], "members": tot["members"]}, dp)
-        e0 = dos.energy_at_count(0.5)
+        e0 = dos.energy_at_count(p["filling"])
         nu_site = float(dos.density(e0)) / K_B                   # per erg per orbital
         spacing = (p["states_per_site"] * nu_site / nu_exp) ** (1 / 3)
         K_Fs = nu_exp * (p["lambda_gl_ph"] * K_B) ** 2 / (rho * c_t ** 2)
@@ -139,7 +140,7 @@ class FermiGlassPhenomenology(Model):
 
         Ts = np.asarray(p["T"], float)
         branches = [(c_t, 2), (c_l, 1)]
-        edges = (p["W"] / 2 - abs(e0), p["W"] / 2 + abs(e0))
+        edges = (p["W"] / 2 - abs(e0), p["W"] / 2 + abs(e0))     # phonon energies where r(E) drops
         kappa = np.array([thermal_conductivity(T, branches, q14, p["T_D"], ratio, p["boundary"], edges) for T in Ts])
         low_T = kappa_integral() * sum(m * K_B / (6 * np.pi ** 2 * c * q14) for c, m in branches) * (K_B / HBAR) ** 2
         kappa_T2 = low_T * Ts ** 2
@@ -164,6 +165,7 @@ class FermiGlassPhenomenology(Model):
             "E_F_over_E_xi_eq18": Estimate((k_F * xi) ** 2, jackknife=False),
             "nu_eps_F": Estimate(nu_exp, unit="1/(erg cm^3)", jackknife=False),
             "nu_site": Estimate(nu_F_K, unit="1/(K orbital)"),
+            "lattice_eps_F": Estimate(e0, unit="K"),
             "site_spacing": Estimate(spacing / ANGSTROM, unit="Angstrom"),
             "K_Fs": Estimate(K_Fs, jackknife=False),
             "Q_inv_eq14": Estimate(q14, jackknife=False),
