@@ -39,6 +39,16 @@ def lin_edges(p):
     return np.linspace(-p["W"], p["W"], p["bins_lin"] + 1)
 
 
+def fit_inverse_dos(eps, nu, counts, lo, hi):
+    """Weighted line 1/nu = b + slope ln(1/eps) over lo <= eps <= hi; (slope, b) or None."""
+    sel = (eps >= lo) & (eps <= hi) & (counts > 0)
+    if sel.sum() < 2:
+        return None
+    w = np.sqrt(counts[sel].astype(float)) * nu[sel]       # var(1/nu) ~ 1/(nu^2 counts)
+    slope, icpt = np.polyfit(np.log(1 / eps[sel]), 1 / nu[sel], 1, w=w)
+    return slope, icpt
+
+
 def bare_heat_capacity(eps: np.ndarray, K_: int, T: float) -> float:
     """Non-interacting levels at fixed mean particle number K (mu from sum f = K), per site."""
     from scipy.optimize import brentq
@@ -158,7 +168,6 @@ class FermiGlassDipolar(Model):
         eps = np.sqrt(le[1:] * le[:-1])
         nu = t["gs_hist"] / (2 * sites * np.diff(le))
         nu_lin = t["gs_hist_lin"] / (sites * np.diff(li))
-        sel = (eps >= p["fit_lo"] * p["W"]) & (eps <= p["fit_hi"] * p["W"]) & (t["gs_hist"] > 0)
         Ts = np.asarray(p["T"], float)
         out = {
             "nu": Estimate(nu, ("eps",), {"eps": eps}, "1/(energy site)"),
@@ -174,10 +183,13 @@ class FermiGlassDipolar(Model):
             "E_mc": Estimate(t["e_mc"] / m, ("T",), {"T": Ts}, "energy/site"),
             "acceptance": Estimate(t["acceptance"] / m, ("T",), {"T": Ts}),
         }
-        if sel.sum() >= 2:
-            x = np.log(1 / eps[sel])
-            w = t["gs_hist"][sel].astype(float)              # Poisson: var(1/nu) ~ 1/(nu^2 counts)
-            slope, icpt = np.polyfit(x, 1 / nu[sel], 1, w=np.sqrt(w) * nu[sel])
+        fit = fit_inverse_dos(eps, nu, t["gs_hist"], p["fit_lo"] * p["W"], p["fit_hi"] * p["W"])
+        decades = np.arange(np.floor(np.log10(p["eps_min"])), 0)
+        slopes = [fit_inverse_dos(eps, nu, t["gs_hist"], p["W"] * 10 ** d, p["W"] * 10 ** (d + 1)) for d in decades]
+        out["slope_by_decade"] = Estimate(np.array([f[0] if f else np.nan for f in slopes]), ("decade",),
+                                          {"decade": p["W"] * 10 ** decades}, "energy site")
+        if fit is not None:
+            slope, icpt = fit
             nu0 = 1 / p["W"]
             out["alpha_fit"] = Estimate(slope, unit="energy site")
             out["alpha_fit_over_theory"] = Estimate(slope / alpha_dd(p["U0"]) if p["U0"] > 0 else np.nan)
