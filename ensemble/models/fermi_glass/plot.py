@@ -71,8 +71,9 @@ def plot_dos(points, fig):
 
 def plot_dipolar(points, fig):
     swept = swept_names(points)
-    axs = fig.subplots(1, 3)
-    fig.set_size_inches(15, 4.8)
+    has_mc = any("C_mc" in pt.estimates and np.any(pt.estimates["C_mc"].mean > 0) for pt in points)
+    axs = fig.subplots(1, 3 if has_mc else 2)
+    fig.set_size_inches(15 if has_mc else 10.5, 4.8)
     for pt in points:
         e = pt.estimates
         if "nu" not in e:
@@ -82,28 +83,30 @@ def plot_dipolar(points, fig):
         ok = e["nu"].mean > 0
         line = axs[0].errorbar(eps[ok], e["nu"].mean[ok], e["nu"].stderr[ok], fmt="o", ms=3,
                                label=f"nu(eps), {lab}")[0]
-        x = np.log(1 / eps[ok])
+        x = np.log(pt.params["W"] / eps[ok])
         axs[1].errorbar(x, e["inv_nu"].mean[ok], e["inv_nu"].stderr[ok], fmt="o", ms=3, color=line.get_color(),
                         label=f"1/nu, {lab}")
         if "alpha_fit" in e:
             lo, hi = pt.params["fit_lo"] * pt.params["W"], pt.params["fit_hi"] * pt.params["W"]
-            xs = np.log(1 / np.array([hi, lo]))
+            xs = np.log(pt.params["W"] / np.array([hi, lo]))
             a = e["alpha_fit"].mean
             b = np.interp(xs[0], x[::-1], e["inv_nu"].mean[ok][::-1])
             axs[1].plot(xs, b + a * (xs - xs[0]), "-", color=line.get_color(),
                         label=f"fit slope {a:.3g} (Eq. 13 alpha_dd = {e['alpha_dd_theory'].mean:.3g}), {lab}")
         T = e["C_mc"].coords["T"]
-        if np.any(e["C_mc"].mean > 0):
+        if has_mc and np.any(e["C_mc"].mean > 0):
             _band(axs[2], T, e["C_mc"], f"Metropolis C_v, {lab}", marker="o", color=line.get_color())
             axs[2].plot(T, e["C_bare"].mean, "--", color=line.get_color(), label=f"bare levels (U0=0), {lab}")
             if "C_eq13" in e:
                 axs[2].plot(T, e["C_eq13"].mean, ":", color=line.get_color(),
                             label=f"(pi^2/3) nu_fit(T) T (Eq. 13 form), {lab}")
     W = points[0].params["W"] if points else 1.0
+    u = "W" if W == 1.0 else "energy"          # energies of this model are in units of the input W
     axs[0].axhline(1 / W, color="k", ls=":", label="bare nu0 = 1/W")
-    axs[0].set(xscale="log", xlabel="|E - mu| [energy]", ylabel="nu [1/(energy site)]", title="dipolar gap (ground states)")
-    axs[1].set(xlabel="ln(W/|E - mu|) - ln W  [ln(1/energy)]", ylabel="1/nu [energy site]", title="Eq. (13): 1/nu vs ln(1/eps)")
-    axs[2].set(xlabel="T [energy]", ylabel="C_v [k_B/site]", xscale="log", yscale="log", title="specific heat")
+    axs[0].set(xscale="log", xlabel=f"|E - mu| [{u}]", ylabel=f"nu [1/({u} site)]", title="dipolar gap (ground states)")
+    axs[1].set(xlabel="ln(W / |E - mu|) [1]", ylabel=f"1/nu [{u} site]", title="Eq. (13): 1/nu vs ln(1/eps)")
+    if has_mc:
+        axs[2].set(xlabel=f"T [{u}]", ylabel="C_v [k_B/site]", xscale="log", yscale="log", title="specific heat")
     for ax in axs:
         ax.legend(fontsize="x-small")
     fig.tight_layout()
