@@ -15,7 +15,7 @@ import numpy as np
 from ensemble.engine.execute import ClusterOptions, RunReport, run_spec
 from ensemble.engine.model import PointResult, SpecError
 from ensemble.engine.spec import Spec
-from ensemble.engine.target import (DEFAULT_CAP, Target, check_targets, count_key, next_count, parse_target,
+from ensemble.engine.target import (DEFAULT_CAP, MIN_SHARDS, Target, check_targets, count_key, next_count, parse_target,
                                     round_unit, worst_ratio)
 
 
@@ -67,10 +67,11 @@ def _run_to_target(spec, store, client, options, targets, cap, retries, progress
     check_targets(spec, targets)
     key, unit = count_key(spec), round_unit(spec)
     count = max(getattr(spec, key), _stored_count(store, key))
-    count = int(math.ceil(count / unit) * unit)
+    count = int(math.ceil(max(count, MIN_SHARDS * unit) / unit) * unit)  # enough blocks to judge an error
     cap = cap if cap is not None else DEFAULT_CAP * count
-    if cap < count:
-        raise SpecError(f"the {key} cap {cap} is below the first round's {count}")
+    count = min(count, cap)
+    if cap < getattr(spec, key):
+        raise SpecError(f"the {key} cap {cap} is below the spec's {getattr(spec, key)}")
     check_store(store, spec.replace(**{key: count}))
     log(f"target {', '.join(map(str, targets))}: rounds of {key} from {count}, at most {cap}")
     total = RunReport()

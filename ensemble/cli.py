@@ -74,16 +74,21 @@ def _load_spec(spec_file, store_path, members, realizations, vectors):
 @click.option("--scheduler", default=None, help="address of an existing dask scheduler to join")
 @click.option("--scheduler-file", type=click.Path(dir_okay=False), default=None,
               help="scheduler file of an existing dask cluster")
-@click.option("--jobqueue-config", type=click.Path(dir_okay=False), default=None, help="YAML for dask-jobqueue")
+@click.option("--jobqueue-config", type=click.Path(dir_okay=False), default=None,
+              help="YAML for dask-jobqueue (default: the packaged one, see `ensemble deploy slurm`)")
 @click.option("--jobs", type=int, default=1, show_default=True, help="batch jobs to request (jobqueue)")
 @click.option("--retries", type=int, default=2, show_default=True, help="retries of a failing shard")
 @click.option("--max-shards", type=int, default=None, help="compute at most this many shards, then stop")
 @click.option("--target-error", "targets", multiple=True, metavar="NAME=VALUE[%]",
               help="extend in rounds until NAME's jackknife error is below VALUE (or VALUE%% of |mean|) at every "
                    "point; --members/--realizations is then the cap")
+@click.option("--connect-timeout", type=float, default=10.0, show_default=True,
+              help="seconds to reach --scheduler / --scheduler-file")
+@click.option("--estimate", is_flag=True, help="time a shard here and print the projected cost; run nothing")
 @click.option("--no-progress", is_flag=True, help="no progress bar")
 def run(spec_file, members, realizations, vectors, store_path, cluster, workers, threads_per_worker, memory_limit,
-        scheduler, scheduler_file, jobqueue_config, jobs, retries, max_shards, targets, no_progress):
+        scheduler, scheduler_file, jobqueue_config, jobs, retries, max_shards, targets, connect_timeout, estimate,
+        no_progress):
     """Run SPEC_FILE into --store, resuming (or extending) an existing store.
 
     Without SPEC_FILE the spec stored in an existing --store is resumed.
@@ -108,9 +113,16 @@ def run(spec_file, members, realizations, vectors, store_path, cluster, workers,
         counts = (f"{spec.realizations} realizations x {spec.vectors} vectors" if spec.two_level
                   else f"{spec.members} members")
         click.echo(f"{len(spec.points())} point(s), {counts} each, shard_size {spec.shard_size}")
+        for note in _default_notes(spec):
+            click.echo(f"note: {note}")
         opts = ClusterOptions(kind=cluster, workers=workers, threads_per_worker=threads_per_worker,
                               scheduler=scheduler, scheduler_file=scheduler_file, jobqueue_config=jobqueue_config,
-                              jobs=jobs, memory_limit=memory_limit)
+                              jobs=jobs, memory_limit=memory_limit, connect_timeout=connect_timeout)
+        if estimate:
+            from ensemble.engine.estimate import estimate_cost, format_estimate
+
+            click.echo(format_estimate(estimate_cost(spec, store_path, workers or _default_workers(opts))))
+            return
         try:
             report = api.run(spec, store_path, cluster=opts, retries=retries, progress=not no_progress,
                              max_shards=max_shards, target_error=parsed or None, max_count=cap, log=click.echo)
@@ -119,9 +131,16 @@ def run(spec_file, members, realizations, vectors, store_path, cluster, workers,
             sys.exit(130)
     click.echo(f"computed {report.computed} shard(s) in {report.seconds:.1f} s")
     if report.failed:
-        for p, s, text in report.failed:
-            click.echo(f"shard (point {p}, shard {s}) failed after {retries + 1} tries:\n{text}", err=True)
-        _fail(f"{len(report.failed)} shard(s) failed; the rest are stored; rerun to retry them", code=1)
+        from ensemble.engine.execute import write_failures
+
+        log_file = write_failures(store_path, report.failed)
+        for p, s, text in report.failed[:5]:
+            last = text.strip().splitlines()[-1] if text.strip() else "unknown error"
+            click.echo(f"shard (point {p}, shard {s}) failed after {retries + 1} tries: {last}", err=True)
+        if len(report.failed) > 5:
+            click.echo(f"... and {len(report.failed) - 5} more", err=True)
+        _fail(f"{len(report.failed)} shard(s) failed (tracebacks in {log_file}); the rest are stored; "
+              "rerun to retry them", code=1)
     if report.target_met is False:
         _fail("target error not reached within the cap; raise --members/--realizations to go on", code=1)
 
@@ -149,6 +168,21 @@ def graph(spec_file, members, realizations, vectors, store_path, svg_file):
                f"setup cost of the model: {spec.model.setup_cost if spec.two_level else 'n/a (flat members)'}")
     if svg_file:
         click.echo(f"wrote {svg_file}")
+
+
+def _default_notes(spec) -> list[str]:
+    notes = []
+    if "members" in spec.implicit:
+        notes.append("ensemble.members not given: 1 member per point, so no error bars (set members in [ensemble])")
+    if "seed" in spec.implicit:
+        notes.append("ensemble.seed not given: using seed 0 (set seed in [ensemble] for an independent run)")
+    return notes
+
+
+def _default_workers(opts) -> int:
+    from ensemble.engine.execute import _local_workers
+
+    return opts.jobs if opts.kind.startswith("jobqueue:") else _local_workers(opts)
 
 
 def _compact_list(values) -> str:
@@ -227,18 +261,34 @@ def plot(store_path, output):
     import matplotlib.pyplot as plt
 
     from ensemble.engine.estimators import point_results
+    from ensemble.engine.plotting import figure_title
     from ensemble.engine.store import open_store
 
     with _Guard():
+        fig = plt.figure(figsize=(10, 6.5))
+        formats = fig.canvas.get_supported_filetypes()
+        suffix = Path(output).suffix.lstrip(".").lower()
+        if suffix not in formats:
+            raise SpecError(f"-o {output}: unknown image format {suffix!r}; use one of {', '.join(sorted(formats))}")
         store = open_store(store_path)
-    fig = plt.figure(figsize=(10, 6.5))
-    store.spec.model.plot(point_results(store), fig)
-    title = store.spec.title or store.spec.model_name
-    fig.suptitle(title)
+        if not store.done().any():
+            raise SpecError(f"{store_path}: no shard is done yet; nothing to plot (run or resume it first)")
+    points = point_results(store)
+    store.spec.model.plot(points, fig)
+    fig.suptitle(figure_title(store.spec, points))
     fig.tight_layout()
     Path(output).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(output, dpi=120)
     click.echo(f"wrote {output}")
+
+
+@main.command()
+@click.argument("flavour", type=click.Choice(["slurm", "pbs"]))
+def deploy(flavour):
+    """Print the packaged dask-jobqueue config (start your own: ensemble deploy slurm > my.yaml)."""
+    from ensemble.engine.execute import packaged_config
+
+    click.echo(packaged_config(flavour), nl=False)
 
 
 @main.command()

@@ -5,9 +5,11 @@ that keeps failing is reported with its traceback while the rest of the run comp
 """
 from __future__ import annotations
 
+import logging
 import sys
 import time
 import traceback
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +32,7 @@ class ClusterOptions:
     jobqueue_config: str | None = None  # YAML with the dask-jobqueue cluster keyword arguments
     jobs: int = 1
     memory_limit: str | None = None     # per worker, e.g. "4GiB"; default: dask's auto split
+    connect_timeout: float = 10.0       # seconds to reach an existing scheduler
 
 
 @dataclass
@@ -69,6 +72,16 @@ def check_memory(spec: Spec, per_task_limit: float) -> None:
         )
 
 
+def packaged_config(flavour: str) -> str:
+    """The default dask-jobqueue configuration shipped with the package (``ensemble deploy FLAVOUR``)."""
+    from importlib.resources import files
+
+    resource = files("ensemble.deploy") / f"{flavour}.yaml"
+    if not resource.is_file():
+        raise SpecError(f"no packaged jobqueue configuration {flavour!r}; available: slurm, pbs")
+    return resource.read_text()
+
+
 def build_jobqueue_cluster(kind: str, config_path: str | None):
     """A dask-jobqueue cluster (no jobs submitted yet) and the memory one of its tasks may use."""
     import yaml
@@ -78,10 +91,14 @@ def build_jobqueue_cluster(kind: str, config_path: str | None):
     classes = {"slurm": "SLURMCluster", "pbs": "PBSCluster"}
     if flavour not in classes:
         raise SpecError(f"--cluster {kind}: allowed jobqueue:slurm or jobqueue:pbs")
-    path = Path(config_path or Path("deploy") / f"{flavour}.yaml")
-    if not path.is_file():
-        raise SpecError(f"--jobqueue-config {path}: file not found")
-    options = yaml.safe_load(path.read_text()) or {}
+    if config_path:
+        path = Path(config_path)
+        if not path.is_file():
+            raise SpecError(f"--jobqueue-config {path}: file not found")
+        text = path.read_text()
+    else:
+        text = packaged_config(flavour)
+    options = yaml.safe_load(text) or {}
     try:
         import dask_jobqueue
     except ImportError:
@@ -126,7 +143,13 @@ def make_client(opts: ClusterOptions):
     from distributed import Client, LocalCluster
 
     if opts.scheduler or opts.scheduler_file:
-        client = Client(opts.scheduler) if opts.scheduler else Client(scheduler_file=opts.scheduler_file)
+        where = opts.scheduler or f"the scheduler file {opts.scheduler_file}"
+        try:
+            client = (Client(opts.scheduler, timeout=opts.connect_timeout) if opts.scheduler
+                      else Client(scheduler_file=opts.scheduler_file, timeout=opts.connect_timeout))
+        except (OSError, TimeoutError) as exc:
+            raise SpecError(f"cannot reach the dask scheduler at {where} within {opts.connect_timeout:g} s "
+                            f"({type(exc).__name__}); check the address or raise --connect-timeout") from None
         return client, None, _scheduler_task_memory(client)
     if opts.kind.startswith("jobqueue:"):
         cluster, per_task = build_jobqueue_cluster(opts.kind, opts.jobqueue_config)
@@ -135,8 +158,26 @@ def make_client(opts: ClusterOptions):
     kwargs = dict(n_workers=_local_workers(opts), threads_per_worker=opts.threads_per_worker, dashboard_address=":0")
     if opts.memory_limit:
         kwargs["memory_limit"] = opts.memory_limit
-    cluster = LocalCluster(**kwargs)
+    with _workers_ignore_sigint():
+        cluster = LocalCluster(silence_logs=logging.ERROR, **kwargs)
     return Client(cluster), cluster, planned_task_memory(opts)
+
+
+@contextmanager
+def _workers_ignore_sigint():
+    """Worker processes started here ignore Ctrl-C (the client shuts them down), so an interrupt prints one
+    message instead of a traceback per worker.  Child processes inherit an ignored SIGINT."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def run_spec(spec: Spec, path: str | Path, opts: ClusterOptions, retries: int = 2, progress: bool = True,
@@ -146,9 +187,13 @@ def run_spec(spec: Spec, path: str | Path, opts: ClusterOptions, retries: int = 
     With ``client`` (a connected ``distributed.Client``) the caller's cluster is used and ``opts`` only
     chooses nothing.  All refusals (spec mismatch, memory) happen before the store is created or modified.
     """
-    check_store(path, spec)
+    existing = check_store(path, spec)
     report = RunReport()
     t0 = time.perf_counter()
+    if existing is not None and _same_counts(existing.spec, spec) and not existing.pending():
+        done = existing.done()
+        log(f"{path}: nothing to do, all {done.size} shards are done")
+        return report
     if client is not None:
         check_memory(spec, _scheduler_task_memory(client))
         _run_in_client(client, spec, path, retries, progress, max_shards, log, report)
@@ -172,6 +217,19 @@ def run_spec(spec: Spec, path: str | Path, opts: ClusterOptions, retries: int = 
                     cluster.close()
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def _same_counts(a: Spec, b: Spec) -> bool:
+    return (a.members, a.realizations, a.vectors) == (b.members, b.realizations, b.vectors)
+
+
+def write_failures(path: str | Path, failed: list[tuple[int, int, str]]) -> Path:
+    """Write the full tracebacks of failed shards to ``<store>/failed-shards.log`` and return its path."""
+    log_file = Path(path) / "failed-shards.log"
+    with log_file.open("w") as fh:
+        for p, s, text in failed:
+            fh.write(f"=== point {p}, shard {s} ===\n{text}\n")
+    return log_file
 
 
 def _scheduler_task_memory(client) -> float:
@@ -200,18 +258,22 @@ def _record(store: RunStore, report: RunReport, work) -> None:
 
 def _plan(store: RunStore, max_shards: int | None) -> Plan:
     pending = store.pending()
-    pending = pending if max_shards is None else pending[:max_shards]
-    return build_plan(store.spec, str(store.path.resolve()), store.shard_range(), pending)
+    plan = build_plan(store.spec, str(store.path.resolve()), store.shard_range(),
+                      pending if max_shards is None else pending[:max_shards])
+    plan.pending_total = len(pending)
+    return plan
 
 
-def _progress_bar(total: int, enabled: bool):
+def _progress_bar(plan: Plan, enabled: bool):
+    """Counts this run's shards against all pending ones, so the ETA is the whole run's (--max-shards too)."""
     from tqdm.auto import tqdm
 
+    total = max(plan.pending_total, len(plan.shards))
     return tqdm(total=total, unit="shard", disable=not enabled, file=sys.stderr, dynamic_ncols=True)
 
 
 def _run_sync(plan: Plan, retries, progress, report):
-    with _progress_bar(len(plan.shards), progress) as bar:
+    with _progress_bar(plan, progress) as bar:
         def done(node, outcome):
             report.computed += 1
             report.outcomes.append(outcome)
@@ -227,8 +289,15 @@ def _run_sync(plan: Plan, retries, progress, report):
 def _run_dask(client, plan: Plan, retries, progress, report):
     from distributed import as_completed
 
-    futures = dict(zip(client.compute(to_delayed(plan), retries=retries), plan.shards))
-    with _progress_bar(len(futures), progress) as bar:
+    from dask.highlevelgraph import HighLevelGraph
+
+    if not plan.shards:
+        return
+    # one graph submission for the whole plan: cheaper per shard than computing each delayed object
+    objs = to_delayed(plan)
+    graph = HighLevelGraph.merge(*(o.dask for o in objs))
+    futures = dict(zip(client.get(graph, [o.key for o in objs], sync=False, retries=retries), plan.shards))
+    with _progress_bar(plan, progress) as bar:
         for fut in as_completed(futures):
             node = futures.pop(fut)
             if fut.status == "finished":

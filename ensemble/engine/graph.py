@@ -44,6 +44,7 @@ class Plan:
     n_shards: int
     shards: list[ShardNode] = field(default_factory=list)
     setups: list[SetupNode] = field(default_factory=list)
+    pending_total: int = 0      # pending shards of the whole run (a plan may hold only the first of them)
 
     @property
     def tag(self) -> str:

@@ -195,7 +195,7 @@ class Model:
         """Draw the model's figure for a finished (or partial) run into a matplotlib Figure."""
         from ensemble.engine.plotting import default_plot
 
-        default_plot(points, fig)
+        default_plot(points, fig, self.params)
 
     # ----- helpers used by the engine -----
     def param_map(self) -> dict[str, Param]:

@@ -33,6 +33,7 @@ class Spec:
     title: str = ""
     realizations: int | None = None  # set (with vectors) for two-level runs
     vectors: int | None = None
+    implicit: tuple[str, ...] = ()   # ensemble keys the spec did not give (their defaults were used)
 
     @classmethod
     def from_file(cls, path: str | Path, **overrides) -> "Spec":
@@ -185,6 +186,7 @@ def spec_from_dict(raw: dict[str, Any], members_override: int | None = None) -> 
         title=str(raw.get("title", "")),
         realizations=realizations,
         vectors=vectors,
+        implicit=tuple(k for k in ("members", "seed") if k not in ens and not (k == "members" and realizations)),
     )
     for point in spec.points():
         model.check(point)

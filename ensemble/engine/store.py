@@ -5,7 +5,9 @@ Layout of one run (a zarr group):
   done           (point, shard) bool      set only after the shard's accumulators are written
   shard_range    (shard, 2) int64         [start, stop) member ids of each shard (flat runs), or
                  (shard, 4) int64         [r0, r1, v0, v1) realizations x vectors (two-level runs)
-  point, shard   coordinate arrays; swept parameters as 1-d arrays along ``point``;
+  point, shard   coordinate arrays; swept parameters as 1-d arrays along ``point`` (a swept grid parameter,
+                 e.g. a list of temperature lists, as ``<name>_per_point``: one JSON string per point; an
+                 accumulator axis whose coordinates then change per point as ``<dim>_coords`` (point, dim));
   per-dim coordinate arrays declared by the model's accumulators.
 Group attributes: spec, spec_hash, model, package version, swept parameter names.
 ``dimension_names`` are set on every array so ``xarray.open_zarr`` gives labelled arrays.
@@ -69,7 +71,8 @@ def _check_layout(model: Model, spec: Spec) -> list[Accumulator]:
         other = {a.name: a.shape for a in model.accumulators(point)}
         if other != shapes:
             swept = ", ".join(spec.swept())
-            raise SpecError(f"the swept parameters ({swept}) change accumulator shapes; run those values as separate stores")
+            raise SpecError(f"the swept parameters ({swept}) change accumulator shapes; a swept grid must keep "
+                            "its length at every point (or run those values as separate stores)")
     names = {a.name for a in accs}
     clash = (names | set(spec.swept())) & RESERVED or names & set(spec.swept())
     if clash:
@@ -97,6 +100,8 @@ def check_store(path: str | Path, spec: Spec) -> RunStore | None:
     _check_layout(spec.model, spec)
     if not (path.exists() and any(path.iterdir())):
         return None
+    if not (path / "zarr.json").is_file():
+        raise StoreError(f"{path} is a non-empty directory that is not a run store; refusing to write into it")
     store = open_store(path)
     stored = store.spec
     if stored.hash() != spec.hash():
@@ -108,11 +113,12 @@ def check_store(path: str | Path, spec: Spec) -> RunStore | None:
         for key in ("realizations", "vectors"):
             new, old = getattr(spec, key), getattr(stored, key)
             if new < old:
-                raise StoreError(f"{key} = {new} is below the {old} already in {path}; "
-                                 f"resume with `ensemble run --store {path}`")
+                raise StoreError(f"{key} = {new} (from the spec or --{key}) is below the {old} already in {path}; "
+                                 f"resume it with `ensemble run --store {path}` or give --{key} >= {old}")
     elif spec.members < stored.members:
-        raise StoreError(f"members = {spec.members} is below the {stored.members} members already in {path}; "
-                         f"resume with `ensemble run --store {path}`")
+        raise StoreError(f"members = {spec.members} (from the spec or --members) is below the {stored.members} "
+                         f"members already in {path}; resume it with `ensemble run --store {path}` or give --members >= "
+                         f"{stored.members}")
     return store
 
 
@@ -167,29 +173,55 @@ def _resize_shards(group: zarr.Group, n_shards: int) -> None:
             arr.resize(tuple(shape))
 
 
+def _swept_array_name(spec: Spec, name: str) -> str:
+    """Store name of a swept parameter: grid parameters get a suffix, as the grid may also be a dimension."""
+    return f"{name}_per_point" if spec.model.param_map()[name].array else name
+
+
+def _varying_coords(model: Model, points: list[dict]) -> dict[str, np.ndarray]:
+    """Accumulator coordinates whose values change from point to point, as (point, n) arrays."""
+    per_point = []
+    for point in points:
+        coords: dict[str, np.ndarray] = {}
+        for acc in model.accumulators(point):
+            for dim, values in acc.coords.items():
+                coords.setdefault(dim, np.asarray(values))
+        per_point.append(coords)
+    first = per_point[0]
+    return {dim: np.stack([c[dim] for c in per_point]) for dim in first
+            if any(not np.array_equal(c[dim], first[dim]) for c in per_point[1:])}
+
+
 def _create(path: Path, spec: Spec, accs: list[Accumulator]) -> RunStore:
     points = spec.points()
     swept = spec.swept()
     table = table_for(spec)
     n_p, n_s = len(points), len(table)
     group = zarr.open_group(str(path), mode="w")
-    coord_attr = {"coordinates": " ".join(swept)} if swept else {}
+    stored_names = [_swept_array_name(spec, name) for name in swept]
+    coord_attr = {"coordinates": " ".join(stored_names)} if swept else {}
+    per_point_coords = _varying_coords(spec.model, points)
 
     group.create_array("point", data=np.arange(n_p), dimension_names=("point",))
     group.create_array("shard", data=np.arange(n_s), chunks=(max(n_s, 1024),), dimension_names=("shard",))
     group.create_array("shard_range", data=table, chunks=(max(n_s, 1024), table.shape[1]),
                        dimension_names=("shard", "range"))
-    for name in swept:
+    for name, stored in zip(swept, stored_names):
         values = [pt[name] for pt in points]
         if isinstance(values[0], list):  # array-valued parameter swept: store as a JSON string per point
             values = [json.dumps(v) for v in values]
         data = np.asarray(values)
-        group.create_array(name, data=data if data.dtype.kind != "U" else data.astype(object).astype(str),
+        group.create_array(stored, data=data if data.dtype.kind != "U" else data.astype(object).astype(str),
                            dimension_names=("point",))
     coords_written: dict[str, np.ndarray] = {}
     for acc in accs:
         for dim, values in acc.coords.items():
             values = np.asarray(values)
+            if dim in per_point_coords:  # a swept grid: its values differ between points
+                if dim not in coords_written:
+                    group.create_array(f"{dim}_coords", data=per_point_coords[dim], dimension_names=("point", dim))
+                    coords_written[dim] = values
+                continue
             if dim in coords_written:
                 if not np.array_equal(coords_written[dim], values):
                     raise SpecError(f"dimension {dim!r} has two different coordinate arrays")

@@ -17,6 +17,7 @@ from ensemble.engine.spec import Spec
 MAX_GROWTH = 4.0      # at most this factor more members per round
 SAFETY = 1.1          # aim this much below the target (errors scale only roughly as 1/sqrt(members))
 DEFAULT_CAP = 64      # default cap: this many times the first round's count
+MIN_SHARDS = 16       # a jackknife error is trusted only from this many shards (blocks) per point on
 
 
 @dataclass(frozen=True)
