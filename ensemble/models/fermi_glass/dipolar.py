@@ -14,7 +14,8 @@ partner with U_ij > eps + eps'; with one site per unit volume the expected numbe
 is int deps' nu(eps') (4 pi/3) U0 <c_+> / (eps + eps'), <c_+> = E[max(c, 0)] = 1/4.  Taking the
 survival probability exp(-that) and differentiating in ln(1/eps) gives d nu / d ln(1/eps) =
 -alpha nu^2, i.e. 1/nu(eps) = 1/nu0 + alpha ln(E_Q / eps): Eq. (13) with alpha_dd = (pi/3) U0
-(nu per site per energy, lengths in lattice spacings).
+(nu per site per energy, lengths in lattice spacings).  U0, T and every output energy are in units
+of W (nu in 1/(W site)).
 """
 from __future__ import annotations
 
@@ -65,7 +66,8 @@ def bare_heat_capacity(eps: np.ndarray, K_: int, T: float) -> float:
 def simulate(p, seed):
     """One realization: ground state, its DOS histograms, and the MC heat capacity per T."""
     rng = np.random.default_rng(seed)
-    L, W, U0, nu = p["L"], p["W"], p["U0"], p["filling"]
+    L, W, nu = p["L"], p["W"], p["filling"]
+    U0 = p["U0"] * W                                   # U0 and T are given in units of W
     n = L ** 3
     n_part = int(round(nu * n))
     eps = rng.uniform(-W / 2, W / 2, n)
@@ -81,13 +83,13 @@ def simulate(p, seed):
         "sites": n,
         "gs_hist": np.histogram(np.abs(E - mu), log_edges(p))[0],
         "gs_hist_lin": np.histogram(E - mu, lin_edges(p))[0],
-        "gs_gap": E[occ == 0].min() - E[occ == 1].max(),
+        "gs_gap": (E[occ == 0].min() - E[occ == 1].max()) / W,
         "gs_unstable": int(worst < -1e-9),
         "relax_moves": moves,
     }
-    Ts = np.asarray(p["T"], float)
+    Ts = np.asarray(p["T"], float) * W
     h = K.total_energy(occ, eps, nu_exact, g)
-    out["gs_energy"] = h / n
+    out["gs_energy"] = h / (n * W)
     c_mc, e_mc, acc = np.zeros(len(Ts)), np.zeros(len(Ts)), np.zeros(len(Ts))
     if p["sweeps"] > 0:
         for k, T in enumerate(Ts):          # heating from the pseudo-ground state
@@ -96,7 +98,7 @@ def simulate(p, seed):
             samples = np.zeros(p["sweeps"])
             h, a = K.metropolis(occ, E, h, T, p["sweeps"], g, int(rng.integers(2 ** 31)), samples)
             c_mc[k] = samples.var() / (n * T * T)
-            e_mc[k] = samples.mean() / n
+            e_mc[k] = samples.mean() / (n * W)
             acc[k] = a / (p["sweeps"] * n)
     out["c_mc"], out["e_mc"], out["acceptance"] = c_mc, e_mc, acc
     out["c_bare"] = np.array([bare_heat_capacity(eps, n_part, T) for T in Ts])
@@ -108,11 +110,11 @@ class FermiGlassDipolar(Model):
     description = "dipolar gap of localized glassons (seed 003 Eq. 13): pseudo-ground states and Metropolis C_v"
     params = (
         Param("L", int, 22, "a", "lattice side (L^3 sites)", low=2, high=80),
-        Param("W", float, 1.0, "energy", "site energies uniform in [-W/2, W/2]", low=0.0, low_open=True, high=1e9),
-        Param("U0", float, 0.5, "energy", "dipolar coupling at R = a (U_ij = U0 c_ij / R^3, c uniform in [-1, 1])",
-              low=0.0, high=1e9),
+        Param("W", float, 1.0, "energy", "site energies uniform in [-W/2, W/2]; U0, T and all outputs are in W", low=0.0, low_open=True, high=1e9),
+        Param("U0", float, 0.5, "W", "dipolar coupling at R = a (U_ij = U0 c_ij / R^3, c uniform in [-1, 1])",
+              low=0.0, high=1e6),
         Param("filling", float, 0.5, "", "particles per site", low=0.0, high=1.0, low_open=True, high_open=True),
-        Param("T", float, [0.01, 0.02, 0.03, 0.05, 0.07, 0.1], "energy", "Metropolis temperatures (heating order)",
+        Param("T", float, [0.01, 0.02, 0.03, 0.05, 0.07, 0.1], "W", "Metropolis temperatures (heating order)",
               low=0.0, low_open=True, high=1e9, array=True),
         Param("sweeps_eq", int, 200, "", "equilibration sweeps per temperature (N attempts each)", low=0, high=10**7),
         Param("sweeps", int, 1000, "", "measuring sweeps per temperature (0: ground states only)", low=0, high=10**7),
@@ -135,7 +137,7 @@ class FermiGlassDipolar(Model):
         return 8 * 12 * p["L"] ** 3 + (64 << 20)
 
     def accumulators(self, p):
-        le, li = log_edges(p), lin_edges(p)
+        le, li = log_edges(p) / p["W"], lin_edges(p) / p["W"]
         eb = {"eps": np.sqrt(le[1:] * le[:-1])}
         Ts = {"T": np.asarray(p["T"], float)}
         nT = len(p["T"])
@@ -144,12 +146,12 @@ class FermiGlassDipolar(Model):
             Accumulator("gs_hist", (p["bins"],), ("eps",), eb, dtype="int64", doc="histogram of |E_i - mu|"),
             Accumulator("gs_hist_lin", (p["bins_lin"],), ("E",), {"E": 0.5 * (li[1:] + li[:-1])}, dtype="int64",
                         doc="histogram of E_i - mu"),
-            Accumulator("gs_gap", unit="energy", doc="sum of min_empty E - max_occupied E"),
-            Accumulator("gs_energy", unit="energy", doc="sum of ground-state energy per site"),
+            Accumulator("gs_gap", unit="W", doc="sum of min_empty E - max_occupied E"),
+            Accumulator("gs_energy", unit="W", doc="sum of ground-state energy per site"),
             Accumulator("gs_unstable", dtype="int64", doc="realizations whose final state has a lowering move"),
             Accumulator("relax_moves", dtype="int64", doc="single-particle moves made while relaxing"),
             Accumulator("c_mc", (nT,), ("T",), Ts, doc="sum of Var(H)/(N T^2)"),
-            Accumulator("e_mc", (nT,), ("T",), Ts, unit="energy", doc="sum of <H>/N"),
+            Accumulator("e_mc", (nT,), ("T",), Ts, unit="W", doc="sum of <H>/N"),
             Accumulator("acceptance", (nT,), ("T",), Ts, doc="sum of Metropolis acceptance rates"),
             Accumulator("c_bare", (nT,), ("T",), Ts, doc="sum of the bare-level C_v per site"),
         ]
@@ -164,18 +166,18 @@ class FermiGlassDipolar(Model):
     def finalize(self, t, p):
         m = float(t["members"])
         sites = float(t["sites"])
-        le, li = log_edges(p), lin_edges(p)
+        le, li = log_edges(p) / p["W"], lin_edges(p) / p["W"]     # energies in units of W
         eps = np.sqrt(le[1:] * le[:-1])
         nu = t["gs_hist"] / (2 * sites * np.diff(le))
         nu_lin = t["gs_hist_lin"] / (sites * np.diff(li))
         Ts = np.asarray(p["T"], float)
         out = {
-            "nu": Estimate(nu, ("eps",), {"eps": eps}, "1/(energy site)"),
-            "inv_nu": Estimate(1 / np.where(nu > 0, nu, np.nan), ("eps",), {"eps": eps}, "energy site"),
-            "nu_lin": Estimate(nu_lin, ("E",), {"E": 0.5 * (li[1:] + li[:-1])}, "1/(energy site)"),
-            "alpha_dd_theory": Estimate(alpha_dd(p["U0"]), unit="energy site", jackknife=False),
-            "gap_mean": Estimate(float(t["gs_gap"]) / m, unit="energy"),
-            "gs_energy": Estimate(float(t["gs_energy"]) / m, unit="energy/site"),
+            "nu": Estimate(nu, ("eps",), {"eps": eps}, "1/(W site)"),
+            "inv_nu": Estimate(1 / np.where(nu > 0, nu, np.nan), ("eps",), {"eps": eps}, "W site"),
+            "nu_lin": Estimate(nu_lin, ("E",), {"E": 0.5 * (li[1:] + li[:-1])}, "1/(W site)"),
+            "alpha_dd_theory": Estimate(alpha_dd(p["U0"]), unit="W site", jackknife=False),
+            "gap_mean": Estimate(float(t["gs_gap"]) / m, unit="W"),
+            "gs_energy": Estimate(float(t["gs_energy"]) / m, unit="W/site"),
             "unstable_states": Estimate(float(t["gs_unstable"]), jackknife=False),
             "relax_moves_per_site": Estimate(float(t["relax_moves"]) / sites),
             "C_mc": Estimate(t["c_mc"] / m, ("T",), {"T": Ts}, "k_B/site"),
@@ -183,17 +185,17 @@ class FermiGlassDipolar(Model):
             "E_mc": Estimate(t["e_mc"] / m, ("T",), {"T": Ts}, "energy/site"),
             "acceptance": Estimate(t["acceptance"] / m, ("T",), {"T": Ts}),
         }
-        fit = fit_inverse_dos(eps, nu, t["gs_hist"], p["fit_lo"] * p["W"], p["fit_hi"] * p["W"])
+        fit = fit_inverse_dos(eps, nu, t["gs_hist"], p["fit_lo"], p["fit_hi"])
         decades = np.arange(np.floor(np.log10(p["eps_min"])), 0)
-        slopes = [fit_inverse_dos(eps, nu, t["gs_hist"], p["W"] * 10 ** d, p["W"] * 10 ** (d + 1)) for d in decades]
+        slopes = [fit_inverse_dos(eps, nu, t["gs_hist"], 10.0 ** d, 10.0 ** (d + 1)) for d in decades]
         out["slope_by_decade"] = Estimate(np.array([f[0] if f else np.nan for f in slopes]), ("decade",),
-                                          {"decade": p["W"] * 10 ** decades}, "energy site")
+                                          {"decade": 10.0 ** decades}, "W site")
         if fit is not None:
             slope, icpt = fit
-            nu0 = 1 / p["W"]
-            out["alpha_fit"] = Estimate(slope, unit="energy site")
+            nu0 = 1.0                                     # bare DOS 1/W, in units of 1/W
+            out["alpha_fit"] = Estimate(slope, unit="W site")
             out["alpha_fit_over_theory"] = Estimate(slope / alpha_dd(p["U0"]) if p["U0"] > 0 else np.nan)
-            out["E_Q_fit"] = Estimate(np.exp((1 / nu0 - icpt) / slope) if slope > 0 else np.nan, unit="energy")
+            out["E_Q_fit"] = Estimate(np.exp((1 / nu0 - icpt) / slope) if slope > 0 else np.nan, unit="W")
             nu_T = 1 / (icpt + slope * np.log(1 / Ts))
             out["C_eq13"] = Estimate(np.pi ** 2 / 3 * nu_T * Ts, ("T",), {"T": Ts}, "k_B/site")
         nu_at_T = np.interp(np.log(Ts), np.log(eps), nu)

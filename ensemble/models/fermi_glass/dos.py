@@ -38,9 +38,9 @@ class FermiGlassDOS(Model):
     setup_cost = "cheap"
     params = (
         Param("L", int, 20, "sites", "linear size of the periodic simple-cubic lattice (L^3 sites)", low=2, high=4000),
-        Param("W", float, 100.0, "energy", "disorder width: eps_i uniform in [-W/2, W/2] (Gaussian: same variance)",
+        Param("W", float, 100.0, "K", "disorder width (in t when energy_unit = 't'): eps_i uniform in [-W/2, W/2] (Gaussian: same variance)",
               low=0.0, low_open=True, high=1e9),
-        Param("t", float, 1.0, "energy", "nearest-neighbour hopping", low=0.0, high=1e9),
+        Param("t", float, 1.0, "K", "nearest-neighbour hopping", low=0.0, high=1e9),
         Param("t_spread", float, 0.0, "", "random hopping: t_ij uniform in t*[1-s, 1+s]", low=0.0, high=1.0,
               high_open=True),
         Param("distribution", str, "uniform", "", "site-energy distribution", choices=("uniform", "gaussian")),
@@ -54,7 +54,7 @@ class FermiGlassDOS(Model):
         Param("ldos_sites", int, 1, "", "local-DOS sites per vector (typical DOS)", low=0, high=10**4),
         Param("n_energies", int, 801, "", "energy grid points on [-bound, bound]", low=16, high=10**5),
         Param("filling", float, 0.5, "", "particles per site", low=0.0, high=1.0, low_open=True, high_open=True),
-        Param("T", float, [0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0], "energy", "temperatures for C_v",
+        Param("T", float, [0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0], "K", "temperatures for C_v",
               low=0.0, low_open=True, high=1e9, array=True),
     )
 

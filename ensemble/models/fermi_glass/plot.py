@@ -4,10 +4,20 @@ from __future__ import annotations
 import numpy as np
 
 from ensemble.engine.plotting import point_label, swept_names
+from ensemble.engine.registry import get_model
+
+ENERGY_PARAMS = ("W", "t", "T")     # fermi_glass_dos energies follow energy_unit (K or t)
 
 
-def _label(pt, swept, extra=""):
-    base = point_label(pt.params, swept) or f"W={pt.params.get('W')}"
+def _units(pt, model_name):
+    units = {q.name: q.unit for q in get_model(model_name).params if q.unit}
+    if "energy_unit" in pt.params:
+        units.update({k: pt.params["energy_unit"] for k in ENERGY_PARAMS})
+    return units
+
+
+def _label(pt, swept, model_name, extra=""):
+    base = point_label(pt.params, swept, _units(pt, model_name)) or "single point"
     return f"{base}{extra}"
 
 
@@ -27,7 +37,7 @@ def plot_dos(points, fig):
         if "nu" not in pt.estimates:
             continue
         e = pt.estimates
-        lab = _label(pt, swept)
+        lab = _label(pt, swept, 'fermi_glass_dos')
         E = e["nu"].coords["E"]
         _band(axs[0, 0], E, e["nu"], f"nu(E), {lab}")
         axs[0, 0].axvline(e["eps_F"].mean, ls=":", color="k", label=f"eps_F, {lab}")
@@ -56,7 +66,7 @@ def plot_dos(points, fig):
                 E = e["nu"].coords["E"]
                 win = np.abs(E - e["eps_F"].mean) < 20 * e["resolution_width"].mean
                 sub = type(e["nu"])(e["nu"].mean[win], e["nu"].stderr[win], ("E",), {})
-                _band(axs[0, 1], E[win] - e["eps_F"].mean, sub, f"nu(E), {_label(pt, swept)}")
+                _band(axs[0, 1], E[win] - e["eps_F"].mean, sub, f"nu(E), {_label(pt, swept, 'fermi_glass_dos')}")
         axs[0, 1].set(xlabel=f"E - eps_F [{u}]", ylabel=f"nu(E) [1/({u} site)]", xscale="linear", yscale="linear",
                       title="DOS around eps_F (20 KPM widths)")
     axs[0, 0].set(xlabel=f"E [{u}]", ylabel=f"nu(E) [1/({u} site)]", title="Fermi-glass DOS (KPM)")
@@ -78,17 +88,17 @@ def plot_dipolar(points, fig):
         e = pt.estimates
         if "nu" not in e:
             continue
-        lab = _label(pt, swept)
+        lab = _label(pt, swept, 'fermi_glass_dipolar')
         eps = e["nu"].coords["eps"]
         ok = e["nu"].mean > 0
         line = axs[0].errorbar(eps[ok], e["nu"].mean[ok], e["nu"].stderr[ok], fmt="o", ms=3,
                                label=f"nu(eps), {lab}")[0]
-        x = np.log(pt.params["W"] / eps[ok])
+        x = np.log(1 / eps[ok])
         axs[1].errorbar(x, e["inv_nu"].mean[ok], e["inv_nu"].stderr[ok], fmt="o", ms=3, color=line.get_color(),
                         label=f"1/nu, {lab}")
         if "alpha_fit" in e:
-            lo, hi = pt.params["fit_lo"] * pt.params["W"], pt.params["fit_hi"] * pt.params["W"]
-            xs = np.log(pt.params["W"] / np.array([hi, lo]))
+            lo, hi = pt.params["fit_lo"], pt.params["fit_hi"]
+            xs = np.log(1 / np.array([hi, lo]))
             a = e["alpha_fit"].mean
             b = np.interp(xs[0], x[::-1], e["inv_nu"].mean[ok][::-1])
             axs[1].plot(xs, b + a * (xs - xs[0]), "-", color=line.get_color(),
@@ -100,9 +110,8 @@ def plot_dipolar(points, fig):
             if "C_eq13" in e:
                 axs[2].plot(T, e["C_eq13"].mean, ":", color=line.get_color(),
                             label=f"(pi^2/3) nu_fit(T) T (Eq. 13 form), {lab}")
-    W = points[0].params["W"] if points else 1.0
-    u = "W" if W == 1.0 else "energy"          # energies of this model are in units of the input W
-    axs[0].axhline(1 / W, color="k", ls=":", label="bare nu0 = 1/W")
+    u = "W"                                    # energies of this model are in units of W
+    axs[0].axhline(1.0, color="k", ls=":", label="bare nu0 = 1/W")
     axs[0].set(xscale="log", xlabel=f"|E - mu| [{u}]", ylabel=f"nu [1/({u} site)]", title="dipolar gap (ground states)")
     axs[1].set(xlabel="ln(W / |E - mu|) [1]", ylabel=f"1/nu [{u} site]", title="Eq. (13): 1/nu vs ln(1/eps)")
     if has_mc:
@@ -120,7 +129,7 @@ def plot_phenomenology(points, fig):
         e = pt.estimates
         if "kappa" not in e:
             continue
-        lab = _label(pt, swept, "")
+        lab = _label(pt, swept, 'fermi_glass_phenomenology')
         T = e["kappa"].coords["T"]
         line, = axs[0].plot(T, e["kappa"].mean, "o-", label=f"kappa, glasson band + boundary, {lab}")
         axs[0].plot(T, e["kappa_T2_law"].mean, "--", color=line.get_color(), label=f"T^2 law (Eq. 12, r = 1), {lab}")
