@@ -182,7 +182,10 @@ class FermiGlassDipolar(Model):
             "relax_moves_per_site": Estimate(float(t["relax_moves"]) / sites),
             "C_mc": Estimate(t["c_mc"] / m, ("T",), {"T": Ts}, "k_B/site"),
             "C_bare": Estimate(t["c_bare"] / m, ("T",), {"T": Ts}, "k_B/site"),
-            "E_mc": Estimate(t["e_mc"] / m, ("T",), {"T": Ts}, "energy/site"),
+            "E_mc": Estimate(t["e_mc"] / m, ("T",), {"T": Ts}, "W/site"),
+            # d<E>/dT: equals Var(H)/(N T^2) in equilibrium; a mismatch flags runs that did not equilibrate
+            "C_from_energy": Estimate(np.gradient(t["e_mc"] / m, Ts) if len(Ts) > 1 else np.zeros(len(Ts)),
+                                      ("T",), {"T": Ts}, "k_B/site"),
             "acceptance": Estimate(t["acceptance"] / m, ("T",), {"T": Ts}),
         }
         fit = fit_inverse_dos(eps, nu, t["gs_hist"], p["fit_lo"], p["fit_hi"])

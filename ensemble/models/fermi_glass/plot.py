@@ -107,6 +107,7 @@ def plot_dipolar(points, fig):
         if has_mc and np.any(e["C_mc"].mean > 0):
             _band(axs[2], T, e["C_mc"], f"Metropolis C_v, {lab}", marker="o", color=line.get_color())
             axs[2].plot(T, e["C_bare"].mean, "--", color=line.get_color(), label=f"bare levels (U0=0), {lab}")
+            axs[2].plot(T, e["C_from_energy"].mean, "x", color=line.get_color(), label=f"d<E>/dT, {lab}")
             if "C_eq13" in e:
                 axs[2].plot(T, e["C_eq13"].mean, ":", color=line.get_color(),
                             label=f"(pi^2/3) nu_fit(T) T (Eq. 13 form), {lab}")
