@@ -17,7 +17,8 @@ def _units(pt, model_name):
 
 
 def _label(pt, swept, model_name, extra=""):
-    base = point_label(pt.params, swept, _units(pt, model_name)) or "single point"
+    shown = swept or [k for k in ("W", "t", "U0") if k in pt.params]     # no sweep: name the model's scales
+    base = point_label(pt.params, shown, _units(pt, model_name))
     return f"{base}{extra}"
 
 
