@@ -261,3 +261,23 @@ def test_plots_label_every_mark():
             for line in ax.get_lines():
                 assert line.get_label() in labelled, (name, line.get_label())
         plt.close(fig)
+
+
+def test_kernel_filling_and_temperatures_are_finalize_time_choices():
+    """The same summed moments give nu(E) with either kernel and any number of moments up to those
+    computed, and C_v at other fillings/temperatures: no rerun."""
+    p = params(L=8, moments=128, W=20.0, t=1.0, ldos_sites=0, n_energies=401, T=[0.1])
+    h = MODEL.prepare(p, realization_seed(0))
+    tot = MODEL.run_vectors(p, h, np.arange(2), vector_seeds(0, 2))
+    tot["members"] = 2
+    E, _ = MODEL._grid(p)
+    flat = np.abs(E) < 7.0
+    nus = []
+    for change in ({}, {"kernel": "lorentz"}, {"kernel_moments": 64}, {"filling": 0.3, "T": [0.2, 2.0]}):
+        q = dict(p, **change)
+        MODEL.check(q)
+        est = MODEL.finalize(tot, q)
+        assert np.trapezoid(est["nu"].value, E) == pytest.approx(1.0, abs=5e-3)   # Lorentz tails
+        nus.append(est["nu"].value)
+    assert np.abs(nus[1][flat] - nus[0][flat]).mean() < 0.1 / 20       # same DOS, other smoothing
+    assert est["C_fermion"].value.shape == (2,) and est["eps_F"].value < 0          # filling 0.3

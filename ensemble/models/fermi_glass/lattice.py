@@ -119,7 +119,8 @@ def cheb_step(h: Realization, x: np.ndarray, y: np.ndarray) -> tuple[float, floa
 
 
 def dense_hamiltonian(h: Realization) -> np.ndarray:
-    """The same H as a dense matrix (for checks at small L; L >= 3 so neighbours are distinct)."""
+    """The same H as a dense matrix (for checks at small L).  At L = 2 the two neighbours along an axis
+    are one site, and this matrix, like the H.v kernel, counts that bond twice."""
     L, n = h.L, h.n_sites
     H = np.diag(h.eps.astype(float))
     idx = np.arange(n).reshape(L, L, L)
