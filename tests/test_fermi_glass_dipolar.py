@@ -135,3 +135,29 @@ def test_bare_heat_capacity_sommerfeld():
 def test_bad_parameters(bad, msg):
     with pytest.raises(SpecError, match=msg):
         spec_from_dict({"model": "fermi_glass_dipolar", "params": bad, "ensemble": {"members": 1}})
+
+
+def test_parallel_tempering_against_exact_enumeration():
+    """N = 8, strong coupling: <H> and C_v of every temperature slot against exact thermal averages."""
+    from ensemble.models.fermi_glass.dipolar import tempering
+
+    L, nu, U0 = 2, 0.5, 0.7
+    rng = np.random.default_rng(12)
+    eps = rng.uniform(-0.5, 0.5, 8)
+    g = K.geometry(L, U0, 4321)
+    states = [np.array([1 if k in c else 0 for k in range(8)], np.int64) for c in itertools.combinations(range(8), 4)]
+    H = np.array([K.total_energy(s, eps, nu, g) for s in states])
+    Ts = np.array([0.05, 0.1, 0.2, 0.4])
+    occ = states[0].copy()
+    E = K.site_energies(occ, eps, nu, g)
+    samples, acc = tempering(occ, E, H[0], Ts, 1000, 200000, 2, g, np.random.default_rng(1))
+    for k, T in enumerate(Ts):
+        w = np.exp(-(H - H.min()) / T)
+        w /= w.sum()
+        e_exact = (w * H).sum()
+        c_exact = ((w * H * H).sum() - e_exact ** 2) / T ** 2
+        assert samples[k].mean() == pytest.approx(e_exact, abs=0.01 * abs(e_exact) + 0.003), T
+        assert samples[k].var() / T ** 2 == pytest.approx(c_exact, rel=0.08, abs=0.02), T
+    with pytest.raises(SpecError, match="ascending"):
+        spec_from_dict({"model": "fermi_glass_dipolar", "params": {"protocol": "tempering", "T": [0.2, 0.1]},
+                        "ensemble": {"members": 1}})

@@ -6,7 +6,8 @@ U_ij = U0 c_ij / R_ij^3 with c_ij uniform in [-1, 1].  One member = one realizat
   - zero temperature: start from the K lowest eps_i, apply single-particle moves until every move
     i -> j costs E_j - E_i - U_ij >= 0 (checked by a full scan); histogram the single-particle
     energies E_i - mu (mu = midpoint of the gap between occupied and empty E_i);
-  - finite T: Metropolis with particle-conserving moves, heating from that state through the T grid;
+  - finite T: Metropolis with particle-conserving moves, heating from that state through the T grid or
+    parallel tempering over it (protocol);
     C_v = Var(H) / (N T^2) per realization, and the exact C_v of the bare levels eps_i for comparison.
 
 alpha_dd of Eq. (13) for this U: an empty state at eps (occupied at -eps') is destroyed by any
@@ -63,6 +64,36 @@ def bare_heat_capacity(eps: np.ndarray, K_: int, T: float) -> float:
     return float(((g * d * d).sum() - (g * d).sum() ** 2 / g.sum()) / T / len(eps))
 
 
+def tempering(occ, E, h, Ts, sweeps_eq, sweeps, per_swap, g, rng):
+    """Parallel tempering: one replica per temperature (ascending Ts), all started from the pseudo-ground
+    state; every ``per_swap`` Metropolis sweeps, neighbouring temperatures exchange configurations with
+    probability min(1, exp((1/T_k - 1/T_k+1)(H_k - H_k+1))).  Returns the total energy of each temperature
+    slot after every round of the measuring part, shape (len(Ts), sweeps // per_swap), and the
+    Metropolis acceptance per temperature."""
+    R = len(Ts)
+    occs = [occ.copy() for _ in range(R)]
+    Es = [E.copy() for _ in range(R)]
+    hs = np.full(R, h)
+    n_eq, n_meas = sweeps_eq // per_swap, max(sweeps // per_swap, 1)
+    samples = np.zeros((R, n_meas))
+    accepted = np.zeros(R)
+    none = np.zeros(0)
+    for rnd in range(n_eq + n_meas):
+        for k in range(R):
+            hs[k], a = K.metropolis(occs[k], Es[k], hs[k], Ts[k], per_swap, g, int(rng.integers(2 ** 31)), none)
+            if rnd >= n_eq:
+                accepted[k] += a
+        for k in range(rnd % 2, R - 1, 2):
+            d = (1 / Ts[k] - 1 / Ts[k + 1]) * (hs[k] - hs[k + 1])
+            if d >= 0 or rng.random() < np.exp(d):
+                occs[k], occs[k + 1] = occs[k + 1], occs[k]
+                Es[k], Es[k + 1] = Es[k + 1], Es[k]
+                hs[k], hs[k + 1] = hs[k + 1], hs[k]
+        if rnd >= n_eq:
+            samples[:, rnd - n_eq] = hs
+    return samples, accepted / (n_meas * per_swap * len(E))
+
+
 def simulate(p, seed):
     """One realization: ground state, its DOS histograms, and the MC heat capacity per T."""
     rng = np.random.default_rng(seed)
@@ -91,7 +122,7 @@ def simulate(p, seed):
     h = K.total_energy(occ, eps, nu_exact, g)
     out["gs_energy"] = h / (n * W)
     c_mc, e_mc, acc = np.zeros(len(Ts)), np.zeros(len(Ts)), np.zeros(len(Ts))
-    if p["sweeps"] > 0:
+    if p["sweeps"] > 0 and p["protocol"] == "heating":
         for k, T in enumerate(Ts):          # heating from the pseudo-ground state
             warm = np.zeros(0)
             h, _ = K.metropolis(occ, E, h, T, p["sweeps_eq"], g, int(rng.integers(2 ** 31)), warm)
@@ -100,6 +131,10 @@ def simulate(p, seed):
             c_mc[k] = samples.var() / (n * T * T)
             e_mc[k] = samples.mean() / (n * W)
             acc[k] = a / (p["sweeps"] * n)
+    elif p["sweeps"] > 0:
+        samples, acc = tempering(occ, E, h, Ts, p["sweeps_eq"], p["sweeps"], p["sweeps_per_swap"], g, rng)
+        c_mc = samples.var(axis=1) / (n * Ts * Ts)
+        e_mc = samples.mean(axis=1) / (n * W)
     out["c_mc"], out["e_mc"], out["acceptance"] = c_mc, e_mc, acc
     out["c_bare"] = np.array([bare_heat_capacity(eps, n_part, T) for T in Ts])
     return out
@@ -118,6 +153,10 @@ class FermiGlassDipolar(Model):
               low=0.0, low_open=True, high=1e9, array=True),
         Param("sweeps_eq", int, 200, "", "equilibration sweeps per temperature (N attempts each)", low=0, high=10**7),
         Param("sweeps", int, 1000, "", "measuring sweeps per temperature (0: ground states only)", low=0, high=10**7),
+        Param("protocol", str, "heating", "", "finite T: heat from the pseudo-ground state through T, or "
+              "parallel tempering over the T grid (ascending)", choices=("heating", "tempering")),
+        Param("sweeps_per_swap", int, 10, "", "tempering: Metropolis sweeps between replica-exchange attempts",
+              low=1, high=10**6),
         Param("bins", int, 40, "", "log bins of |E - mu| on [eps_min W, W]", low=2, high=10**4),
         Param("eps_min", float, 1e-4, "W", "lowest |E - mu| binned", low=1e-12, high=0.5, low_open=True),
         Param("bins_lin", int, 100, "", "linear bins of E - mu on [-W, W]", low=2, high=10**5),
@@ -130,6 +169,8 @@ class FermiGlassDipolar(Model):
         k = int(round(p["filling"] * n))
         if not 1 <= k <= n - 1:
             raise SpecError(f"params.filling = {p['filling']}: gives {k} particles on {n} sites; need 1..{n - 1}")
+        if p["protocol"] == "tempering" and np.any(np.diff(p["T"]) <= 0):
+            raise SpecError("params.T: parallel tempering needs strictly ascending temperatures")
         if not p["eps_min"] <= p["fit_lo"] < p["fit_hi"]:
             raise SpecError(f"params.fit_lo = {p['fit_lo']}: need eps_min <= fit_lo < fit_hi = {p['fit_hi']}")
 
