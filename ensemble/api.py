@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from ensemble.engine.execute import ClusterOptions, RunReport, run_spec
-from ensemble.engine.model import PointResult, SpecError
+from ensemble.engine.model import SpecError
+from ensemble.engine.results import PointResult
 from ensemble.engine.spec import Spec
 from ensemble.engine.target import (DEFAULT_CAP, MIN_SHARDS, Target, check_targets, count_key, next_count, parse_target,
                                     round_unit, worst_ratio)

@@ -4,7 +4,7 @@ Reads three finished (or partial) run stores of the electron-TLS chain, made fro
 ``tasks/handshake_{ftlm,dmft,static}.toml`` (any stores of these models with common omega0 / T work):
 
     python scripts/compare_chain_methods.py --ftlm runs/handshake_ftlm --dmft runs/handshake_dmft \
-        --static runs/handshake_static --out docs/results/chain_handshake.png
+        --static runs/handshake_static --out docs/models/figures/chain_handshake.png
 
 Draws sigma(w, T) for every omega0 found in both FTLM and DMFT (RTA with p = omega0 where the static
 store has that p; the FTLM omega0 = 0 point is drawn against sigma_static), rho(T) from the three, and

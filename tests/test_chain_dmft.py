@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from ensemble.engine.model import SpecError
+from ensemble.engine.model import Estimate, SpecError
 from ensemble.models.tls_chain.common import bubble_kernel, lattice_green
 from ensemble.models.tls_chain.dmft_solver import kubo, make_grid, solve_dmft
 from ensemble.models.tls_chain.dmft import MODEL
@@ -131,3 +131,57 @@ def test_spec_errors():
         MODEL.check(_params(eta=0.004, d_omega=0.0025))
     with pytest.raises(SpecError):
         MODEL.param_map()["lattice"].validate("square")
+
+
+def test_frequency_window_converged_with_thermally_activated_weight():
+    """At omega0 = 4, T = 1.6 the electron absorbs the energy of thermally excited TLS, which puts
+    weight down to -2t - g - omega0.  The default window (following omega0 and T) must be converged:
+    widening it by 4T more below and 4 t more above changes rho by < 1e-5; the former fixed window
+    [-2t - g - 1.5, ...] is off by > 1 %.  At low T the narrower window keeps the eta-tails small."""
+    g = 1.0
+
+    def rho(w0, temp, eta=1e-8, **window):
+        grid = make_grid(T_, g, w0, 0.01, 0.0025, temp=temp, **window)
+        sig, _, _ = solve_dmft(grid, T_, g, w0, temp, eta, "chain", tol=1e-9)
+        return 1.0 / kubo(grid.omega, sig, T_, temp, "chain")[0]
+
+    ref = rho(4.0, 1.6, margin=5.5, thermal_margin=7.0)
+    assert abs(rho(4.0, 1.6) / ref - 1) < 1e-5
+    fixed = rho(4.0, 0.0 + 1.6, thermal_margin=(1.5 - 4.0) / 1.6)   # lower end at -2t - g - 1.5
+    assert abs(fixed / ref - 1) > 1e-2
+    # T = 0.1 omega0: rho(eta) is still linear in eta (spread of the eta -> 0 extrapolation < 1e-3)
+    a, b = rho(0.5, 0.1), rho(0.5, 0.1, eta=1e-7)
+    assert abs(a - b) < 1e-3 * a
+
+
+@pytest.mark.parametrize("slope", [2.0, 3.0])
+def test_t_star_rules_on_activated_form(slope):
+    """rho = T exp(-w0/T) has log-slope w0/T + 1, so the rule 'log-slope = s' gives T* = w0/(s - 1)."""
+    from ensemble.models.tls_chain.dmft import t_star
+
+    w0 = 1.5
+    temps = np.geomspace(0.1, 5.0, 200)
+    rho = temps * np.exp(-w0 / temps)
+    assert abs(t_star(temps, rho, np.zeros_like(rho), slope) / (w0 / (slope - 1)) - 1) < 1e-3
+
+
+def test_figure_marks_t_star_under_both_rules():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    from ensemble.engine.inprocess import point_result
+    from ensemble.models.tls_chain.dmft import T_STAR_SLOPES, t_star
+    from ensemble.models.tls_chain.plots import plot_dmft
+
+    temps = np.geomspace(0.1, 3.0, 40)
+    rho = temps * np.exp(-1.0 / temps)
+    stars = np.array([t_star(temps, rho, np.zeros_like(rho), s) for s in T_STAR_SLOPES])
+    est = {"resistivity": Estimate(rho, ("T",), {"T": temps}),
+           "T_star": Estimate(stars, ("log_slope",), {"log_slope": np.array(T_STAR_SLOPES)})}
+    fig = Figure()
+    plot_dmft([point_result(_params(omega0=1.0), 1, est)], fig)
+    marked = sorted(float(line.get_xdata()[0]) for line in fig.axes[0].lines if len(line.get_xdata()) == 1)
+    np.testing.assert_allclose(marked, sorted(stars), rtol=1e-12)
+    np.testing.assert_allclose(sorted(stars), [1 / 2, 1.0], rtol=1e-2)

@@ -78,7 +78,7 @@ def test_total_weight_dmft_equals_ftlm(ftlm, dmft, w0):
     """(pi/2)<-E_kin>: DMFT vs exact FTLM at T >= t.
 
     Size effect of the FTLM value: the ring's kinetic energy converges from N = 7 to 16 to within
-    0.002 at T = 1 (docs/results/chain_ftlm.md), and N = 8 vs 10 differ by 0.02 here; DMFT's
+    0.002 at T = 1 (docs/models/tls_chain.md), and N = 8 vs 10 differ by 0.02 here; DMFT's
     locality error is what is tested.  Allowed: 1.5 % plus 3 jackknife errors.
     """
     f = ftlm[w0]["fsum"]

@@ -28,6 +28,11 @@ CASES = {
     "ftlm": ("chain_ftlm", {"N": 5, "omega0": [0.2, 0.5], "M": 20, "T": [0.5, 1.0]}, 2),
     "dmft": ("chain_dmft", {"omega0": [0.5, 1.0], "T": [0.0, 0.5, 1.0], "omega_max": 1.0, "opt_step": 0.05}, 1),
     "static": ("chain_static", {"N": 60, "T": [0.5, 1.0], "p": [0.05, 0.2, 0.5], "g": [0.5, 1.0]}, 2),
+    "fermi_glass_dos": ("fermi_glass_dos", {"L": 5, "moments": 32, "W": [10.0, 20.0], "n_energies": 33,
+                                            "ldos_sites": 1, "T": [0.5, 2.0]}, 2),
+    "fermi_glass_dipolar": ("fermi_glass_dipolar", {"L": 4, "U0": [0.0, 0.5], "sweeps": 20, "sweeps_eq": 5,
+                                                    "T": [0.05, 0.1], "fit_hi": 0.3}, 2),
+    "fermi_glass_phenomenology": ("fermi_glass_phenomenology", {"L": 6, "moments": 32, "T": [0.5, 1.0]}, 1),
     "default": ("normal_mean", {"sigma": 1.0, "sleep_s": [0.0, 0.001], "draws": 20}, 2),
 }
 # a_tilde's declared unit names another parameter (r_unit); the figure spells that length out

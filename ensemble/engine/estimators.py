@@ -14,7 +14,8 @@ from typing import Callable
 
 import numpy as np
 
-from ensemble.engine.model import Model, PointResult, Result
+from ensemble.engine.model import Model
+from ensemble.engine.results import PointResult, Result
 from ensemble.engine.seeding import shard_members
 
 MAX_BLOCKS = 64

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ensemble.engine.estimators import jackknife_arrays
-from ensemble.engine.model import PointResult, Result
+from ensemble.engine.results import PointResult, Result
 from ensemble.engine.seeding import shard_members
 from ensemble.engine.spec import spec_from_dict
 from ensemble.engine.store import table_for

@@ -11,6 +11,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ensemble.engine.results import PointResult, Result  # noqa: F401  (re-exported for models)
+
 REQUIRED = object()
 
 
@@ -118,24 +120,6 @@ class Estimate:
     coords: dict[str, np.ndarray] = field(default_factory=dict)
     unit: str = ""
     jackknife: bool = True
-
-
-@dataclass
-class Result:
-    """An estimator with its error bar, as handed to plots and printed by ``ensemble show``."""
-
-    mean: np.ndarray
-    stderr: np.ndarray
-    dims: tuple[str, ...]
-    coords: dict[str, np.ndarray]
-    unit: str = ""
-
-
-@dataclass
-class PointResult:
-    params: dict[str, Any]
-    members_done: int
-    estimates: dict[str, Result]
 
 
 class Model:

@@ -6,11 +6,14 @@ that lists only what is drawn, and a log-axis floor that keeps numerical noise o
 from __future__ import annotations
 
 import textwrap
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
-from ensemble.engine.model import Param, PointResult
+from ensemble.engine.results import PointResult
+
+if TYPE_CHECKING:   # type hints only: plotting depends on results, never on the model protocol
+    from ensemble.engine.model import Param
 
 MARKERS = ("o", "s", "D", "^", "v")
 TITLE_WIDTH = 95   # characters per suptitle line: fits a 10-inch figure at the default font size

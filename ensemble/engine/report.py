@@ -5,7 +5,7 @@ import math
 
 import numpy as np
 
-from ensemble.engine.model import PointResult
+from ensemble.engine.results import PointResult
 
 
 def _clean(value):

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ensemble.engine.model import PointResult, SpecError
+from ensemble.engine.model import SpecError
+from ensemble.engine.results import PointResult
 from ensemble.engine.spec import Spec
 
 MAX_GROWTH = 4.0      # at most this factor more members per round

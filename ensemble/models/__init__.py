@@ -15,6 +15,10 @@ REGISTRY = {
     "chain_static": "ensemble.models.tls_chain.static:MODEL",
     # seed 002: S-tau dipolar gap
     "stau_dipolar_gap": "ensemble.models.stau_dipolar_gap:MODEL",
+    # seed 003: Fermi glass of glassons
+    "fermi_glass_dos": "ensemble.models.fermi_glass.dos:MODEL",
+    "fermi_glass_dipolar": "ensemble.models.fermi_glass.dipolar:MODEL",
+    "fermi_glass_phenomenology": "ensemble.models.fermi_glass.phenomenology:MODEL",
     # seed 004: TLS ensembles under unitary / GKSL dynamics
     "tls_dynamics": "ensemble.models.tls_dynamics:MODEL",
 }

@@ -1,4 +1,4 @@
-"""Shared pieces of the semiclassical references for the electron-TLS chain (seed 001).
+"""Shared pieces of the DMFT (App. A) and RTA (Sec. IV) references for the electron-TLS chain (seed 001).
 
 Units: t = e = a = hbar = k_B = 1 (energies in t).  Conductivities are *per particle* (one electron,
 Boltzmann statistics), the normalization of the seed's Eq. (A14).

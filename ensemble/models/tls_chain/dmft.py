@@ -1,7 +1,7 @@
-"""DMFT reference for one electron coupled to on-site two-level systems (seed 001, App. A).
+"""DMFT reference for one electron coupled to on-site two-level systems (seed 001, Sec. V and App. A).
 
 Model Eq. (1): H = -t sum c+c + (w0/2) sum sigma^z - g sum n_i sigma^x_i, solved in single-site DMFT
-with the exact two-level impurity Green function Eq. (A6) on the real axis (see ``_dmft_solver``).
+with the exact two-level impurity Green function Eq. (A6) on the real axis (see ``dmft_solver``).
 Units t = e = a = hbar = k_B = 1; energies in the frame of App. A (free band [-2t, 2t], TLS ground
 state at 0).  Transport is the Kubo bubble without vertex corrections, Eqs. (A14)-(A17), per particle.
 
@@ -12,7 +12,8 @@ is extrapolated linearly to eta -> 0, rho = rho(eta_tr) + (rho(eta_tr) - rho(10 
 ``resistivity_eta_spread`` = |rho(eta_tr) - rho(10 eta_tr)| is the broadening error.  At T << omega0
 the Lorentzian eta-tails below the band, weighted by e^{-nu/T}, eventually dominate: the spread
 then becomes comparable to rho (with eta_tr = 1e-8 this happens near T ~ 0.1 omega0), and
-``resistivity``/``mobility`` are set to nan where the spread exceeds half of rho.
+``resistivity``/``mobility``/``kinetic_energy``/``sigma_opt`` are set to nan where the spread exceeds
+half of rho.
 
 DMFT is deterministic: members are used only trivially.  ``run_shard`` solves the point once and
 returns the arrays multiplied by the number of members in the shard; ``finalize`` divides by
@@ -40,22 +41,26 @@ def _interp(x, xp, fp):
     return np.interp(x, xp, fp, left=0.0, right=0.0)
 
 
-def t_star(temps, rho, spread):
-    """Crossover temperature: where the log-slope d ln rho / d ln T falls to 2 on warming (it is
-    ~ omega0/T + 1 in the activated regime and ~ 1 in the linear one).  Only temperatures whose
-    eta-extrapolation is reliable (spread < 10% of rho) are used; nan if not bracketed."""
+T_STAR_SLOPES = (2.0, 3.0)   # crossover rules reported side by side (the seed places T* by eye)
+
+
+def t_star(temps, rho, spread, slope: float = 2.0):
+    """Crossover temperature: where the log-slope d ln rho / d ln T falls to ``slope`` on warming (it is
+    ~ omega0/T + 1 in the activated regime and ~ 1 in the linear one, so any value in between defines a
+    crossover; the result depends on that choice).  Only temperatures whose eta-extrapolation is
+    reliable (spread < 10% of rho) are used; nan if not bracketed."""
     temps, rho = np.asarray(temps, float), np.asarray(rho, float)
     ok = (temps > 0) & np.isfinite(rho) & (rho > 0) & (np.asarray(spread) < 0.1 * np.abs(rho))
     if ok.sum() < 3:
         return np.nan
     x, y = np.log(temps[ok]), np.log(rho[ok])
-    slope = np.gradient(y, x)
-    above = np.nonzero(slope[:-1] >= 2.0)[0]
-    cross = [k for k in above if slope[k + 1] < 2.0]
+    log_slope = np.gradient(y, x)
+    above = np.nonzero(log_slope[:-1] >= slope)[0]
+    cross = [k for k in above if log_slope[k + 1] < slope]
     if not cross:
         return np.nan
     k = cross[-1]
-    f = (slope[k] - 2.0) / (slope[k] - slope[k + 1])
+    f = (log_slope[k] - slope) / (log_slope[k] - log_slope[k + 1])
     return float(np.exp(x[k] + f * (x[k + 1] - x[k])))
 
 
@@ -88,9 +93,10 @@ class ChainDMFT(Model):
         if params["omega0"] > 0 and params["omega0"] / params["d_omega"] > 20000:
             raise SpecError("params.omega0/d_omega must be <= 20000 (grid too large)")
 
-    def _grid(self, params):
+    def _grid(self, params, temp):
+        """Solver grid at temperature ``temp``: its lower end follows the thermally activated weight."""
         p = params
-        return make_grid(p["t"], p["g"], p["omega0"], p["eta"], p["d_omega"])
+        return make_grid(p["t"], p["g"], p["omega0"], p["eta"], p["d_omega"], temp=temp)
 
     def accumulators(self, params):
         nt = len(params["T"])
@@ -112,16 +118,16 @@ class ChainDMFT(Model):
     def solve_point(self, params):
         """Arrays of one point (what one member contributes)."""
         p = params
-        grid = self._grid(p)
         wopt, ws = _opt_omega(p), _spec_omega(p)
-        # sigma(w) needs integer grid shifts: compute at the bracketing shifts, interpolate linearly
-        lo = np.floor(wopt / grid.d + 1e-9).astype(int)
-        steps = np.unique(np.concatenate([lo, lo + 1]))
         nt, nw = len(p["T"]), len(ws)
         out = {"dos": np.zeros((nt, nw)), "gamma": np.zeros((nt, nw)), "re_sigma": np.zeros((nt, nw)),
                "rho_a": np.full(nt, np.nan), "rho_b": np.full(nt, np.nan),
                "band_energy": np.full(nt, np.nan), "sigma_opt": np.full((nt, len(wopt)), np.nan)}
         for i, temp in enumerate(p["T"]):
+            grid = self._grid(p, temp)
+            # sigma(w) needs integer grid shifts: compute at the bracketing shifts, interpolate linearly
+            lo = np.floor(wopt / grid.d + 1e-9).astype(int)
+            steps = np.unique(np.concatenate([lo, lo + 1]))
             args = (p["t"], p["g"], p["omega0"], temp)
             sig, gloc, _ = solve_dmft(grid, *args, p["eta"], p["lattice"], tol=p["tol"])
             out["dos"][i] = _interp(ws, grid.omega, -gloc.imag / np.pi)
@@ -150,7 +156,9 @@ class ChainDMFT(Model):
         spec = {"T": temps, "omega": _spec_omega(params)}
         r1, r2 = totals["rho_a"] / n, totals["rho_b"] / n
         rho = r1 + (r1 - r2) / 9.0   # linear in eta: rho(0) from eta_tr and 10 eta_tr
-        rho = np.where(np.abs(r1 - r2) < 0.5 * np.abs(rho), rho, np.nan)   # eta-tails dominate: unreliable
+        # where the eta-tails dominate, every Boltzmann-weighted transport quantity is unreliable
+        reliable = np.abs(r1 - r2) < 0.5 * np.abs(rho)
+        rho = np.where(reliable, rho, np.nan)
         def est(v, dims, coords, unit=""):
             return Estimate(v, dims, coords, unit, jackknife=False)
         return {
@@ -161,13 +169,15 @@ class ChainDMFT(Model):
             "mobility": est(1.0 / rho, ("T",), tc, "e a^2/hbar"),
             "resistivity_eta": est(r1, ("T",), tc, "hbar/e^2 a^-1"),
             "resistivity_eta_spread": est(np.abs(r1 - r2), ("T",), tc, "hbar/e^2 a^-1"),
-            "kinetic_energy": est(totals["band_energy"] / n, ("T",), tc, "t"),
-            "sigma_opt": est(totals["sigma_opt"] / n, ("T", "omega_opt"), {"T": temps, "omega_opt": wopt}),
-            "T_star": est(np.asarray(t_star(temps, rho, np.abs(r1 - r2))), (), {}, "t"),
+            "kinetic_energy": est(np.where(reliable, totals["band_energy"] / n, np.nan), ("T",), tc, "t"),
+            "sigma_opt": est(np.where(reliable[:, None], totals["sigma_opt"] / n, np.nan), ("T", "omega_opt"),
+                             {"T": temps, "omega_opt": wopt}),
+            "T_star": est(np.array([t_star(temps, rho, np.abs(r1 - r2), q) for q in T_STAR_SLOPES]),
+                          ("log_slope",), {"log_slope": np.array(T_STAR_SLOPES)}, "t"),
         }
 
     def memory_bytes(self, params, shard_size):
-        nw = len(self._grid(params).omega) + len(_spec_omega(params))
+        nw = len(self._grid(params, max(params["T"])).omega) + len(_spec_omega(params))
         return 8 * nw * (3 * len(params["T"]) + 60) + (64 << 20)
 
     def plot(self, points, fig):

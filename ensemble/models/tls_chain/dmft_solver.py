@@ -1,4 +1,4 @@
-"""Real-frequency DMFT of one electron coupled to on-site TLS (seed 001, App. A1) and its Kubo bubble.
+"""Real-frequency DMFT of one electron coupled to on-site TLS (seed 001, App. A1) and its Kubo bubble (App. A2).
 
 Energies are measured in the frame of App. A (site energy shifted by omega0/2, so the free band is
 [-2t, 2t] and the TLS ground state has n = 0).  The impurity Green function is Eq. (A6),
@@ -7,7 +7,8 @@ Energies are measured in the frame of App. A (site energy shifted by omega0/2, s
 
 closed by the lattice self-consistency Sigma = G0^-1 - G^-1, G = G_lat(w + i eta - Sigma).  The
 frequency grid step divides omega0 so the shifts w +- w0 are grid shifts; outside the grid the Weiss
-field is the free one (the grid extends well beyond the spectrum).
+field is the free one (the grid extends beyond the spectrum, thermally activated states included:
+``make_grid``).
 """
 from __future__ import annotations
 
@@ -25,11 +26,21 @@ class Grid:
     d: float
 
 
-def make_grid(t: float, g: float, omega0: float, eta: float, d_target: float, margin: float = 1.5) -> Grid:
-    """Uniform grid covering the spectrum [-2t-g, 2t+g+w0] plus ``margin``, with omega0 = step*d."""
+def make_grid(t: float, g: float, omega0: float, eta: float, d_target: float, temp: float = 0.0,
+              margin: float = 1.5, thermal_margin: float = 3.0) -> Grid:
+    """Uniform grid with omega0 = step*d covering the spectrum at temperature ``temp``.
+
+    Upwards the spectrum ends near 2t + g + omega0 (TLS band); the grid adds ``margin``.  Downwards the
+    T = 0 band ends near -2t - g (grid: ``margin`` more).  At T > 0 an electron can absorb the energy of
+    a thermally excited TLS, which puts weight down to -2t - g - omega0, and the Kubo formula weights
+    it by e^{-nu/T}: the grid then reaches ``thermal_margin`` * T below that.  Reaching further down
+    than that only amplifies the Lorentzian eta-tails by e^{-nu/T}, so the window is per temperature.
+    """
     step = int(np.ceil(omega0 / d_target - 1e-9)) if omega0 > 0 else 0
     d = omega0 / step if step else d_target
-    lo, hi = -2 * t - g - margin - 20 * eta, 2 * t + g + omega0 + margin + 20 * eta
+    below = omega0 + thermal_margin * temp if temp > 0 else margin
+    lo = -2 * t - g - below - 20 * eta
+    hi = 2 * t + g + omega0 + margin + 20 * eta
     n_lo, n_hi = int(np.ceil(-lo / d)), int(np.ceil(hi / d))
     return Grid(np.arange(-n_lo, n_hi + 1) * d, step, d)
 

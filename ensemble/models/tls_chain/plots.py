@@ -1,4 +1,4 @@
-"""Figures of chain_dmft (seed Figs. 4b, 5) and chain_static (Fig. 3a,b).
+"""Figures of chain_dmft (seed 001 Figs. 4b, 5) and chain_static (Figs. 3a,b and the Eq. (5) fit).
 
 Units t = e = a = hbar = k_B = 1: sigma in e²a/ħ, rho in ħ/(e²a), energies and temperatures in t."""
 from __future__ import annotations
@@ -26,15 +26,23 @@ def plot_dmft(points, fig):
 
     labels, units = _labels(MODEL, points, ["g", "omega0"])
     ax1, ax2, ax3 = (fig.add_subplot(1, 3, i) for i in (1, 2, 3))
+    marks = {2.0: "v", 3.0: "^"}   # T* under the rule "log-slope d ln rho / d ln T falls to 2 (3)"
     for pt, lab in zip(points, labels):
         r = pt.estimates.get("resistivity")
-        if r is not None:
-            ax1.plot(r.coords["T"], r.mean, "o-", ms=3, label=lab)
+        if r is None:
+            continue
+        line, = ax1.plot(r.coords["T"], r.mean, "o-", ms=3, label=lab)
+        ts = pt.estimates.get("T_star")
+        if ts is not None and np.ndim(ts.mean) == 1:
+            for t_star, slope in zip(ts.mean, ts.coords["log_slope"]):
+                if np.isfinite(t_star) and float(slope) in marks:
+                    y = np.exp(np.interp(np.log(t_star), np.log(r.coords["T"]), np.log(r.mean)))
+                    ax1.plot([t_star], [y], marks[float(slope)], color=line.get_color(), ms=8, mfc="none")
     ax1.set_xlabel("T [t]")
     ax1.set_ylabel(f"ρ (DMFT) {RHO}")
     ax1.set_yscale("log")
     ax1.set_title("resistivity (T = 0 omitted)", fontsize=8)
-    legend(ax1)
+    legend(ax1, key=[(m, f"T*: log-slope {s:g}") for s, m in marks.items()])
     pt = points[0]
     first = point_label(pt.params, ["g", "omega0"], units, SYMBOLS)
     if "dos" in pt.estimates:

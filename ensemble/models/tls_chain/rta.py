@@ -1,8 +1,8 @@
-"""Relaxation-time approximation of seed 001, Eqs. (3)-(5), acting on a tabulated sigma_static(w).
+"""Relaxation-time approximation of seed 001, Sec. IV, Eqs. (3)-(5), acting on a tabulated sigma_static(w).
 
 sigma_static is given on the bin-centred grid w_j = (j + 1/2) dw, j >= 0 (midpoint rule), and is
-even in w.  Units as in
-``_chain_common``.
+even in w.  Pass the raw binned spectrum: the Lorentzian of half-width p smooths it, while a prior
+smoothing of width >~ p would fill the |w| dip at w -> 0 that Eq. (4) probes.  Units as in ``common``.
 """
 from __future__ import annotations
 

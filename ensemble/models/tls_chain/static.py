@@ -1,12 +1,13 @@
-"""Static-TLS limit of the electron-TLS chain (seed 001, omega0 = 0) and the RTA built on it (Eqs. 3-5).
+"""Static-TLS limit of the electron-TLS chain (seed 001, Sec. II, omega0 = 0) and the RTA of Sec. IV (Eqs. 3-5).
 
 At omega0 = 0 the TLS are frozen along x and the electron sees binary site energies: eps_i = +g with
 probability w, -g otherwise (w = 1/2 for omega0 = 0 at any T>0; set w from Eq. (A8) to mimic thermal
 defects).  Each ensemble member is one disorder realization of an open chain of N sites, diagonalized
-exactly (tridiagonal solver); the Kubo formula per particle (Boltzmann weights, ``_static_chain``)
-gives sigma_static(w, T), binned with step d_omega and smoothed by a Gaussian of width ``delta``.
+exactly (tridiagonal solver); the Kubo formula per particle (Boltzmann weights, ``static_kernels``)
+gives sigma_static(w, T), binned with step d_omega; the reported ``sigma_static`` is smoothed by a
+Gaussian of width ``delta`` for display, while the RTA below acts on the raw histogram.
 
-The RTA (``_rta``) then gives, for each relaxation rate p (the seed takes p = omega0):
+The RTA (``rta``) then gives, for each relaxation rate p (the seed takes p = omega0):
 sigma_RTA(w, T) by Eq. (3), sigma_dc by Eq. (4), rho = 1/sigma_dc, and a fit of sigma_dc(p) to the
 analytic Eq. (5) (parameters A(T), omega_bar(T); seed: omega_bar = 0.375 t at T = 1).
 Units t = e = a = hbar = k_B = 1.
@@ -34,7 +35,8 @@ class ChainStatic(Model):
         Param("p", float, [0.02, 0.05, 0.1, 0.2, 0.3, 0.5], "t",
               "RTA relaxation rates (p = omega0 in the seed)", low=0.0, low_open=True, array=True),
         Param("d_omega", float, 0.005, "t", "frequency bin", low=1e-5, high=0.5),
-        Param("delta", float, 0.04, "t", "Gaussian filter (std) of sigma_static", low=0.0),
+        Param("delta", float, 0.04, "t", "Gaussian filter (std) of the reported sigma_static (RTA: raw bins)",
+              low=0.0),
         Param("omega_span", float, 8.0, "t", "histogram range [0, omega_span]; must hold 4t + 2g",
               low=0.0, low_open=True, high=100.0),
         Param("omega_out", float, 3.0, "t", "sigma_static is reported on [0, omega_out]", low=0.0, low_open=True),
@@ -92,10 +94,12 @@ class ChainStatic(Model):
         pv = np.asarray(p["p"], float)
         dw = p["d_omega"]
         raw = totals["sigma_hist"] / n
-        smooth = gaussian_smooth(raw, dw, p["delta"], axis=-1)
+        smooth = gaussian_smooth(raw, dw, p["delta"], axis=-1)   # for display only
         wr = self._rta_omega(p)
-        dc = np.array([[rta_dc(s, dw, tt, pp) for pp in pv] for s, tt in zip(smooth, temps)])
-        opt = np.array([[rta_sigma(s, dw, tt, pp, wr) for pp in pv] for s, tt in zip(smooth, temps)])
+        # Eqs. (3)-(4) act on the raw histogram: their Lorentzian of half-width p already smooths it, and a
+        # Gaussian with delta >~ p would fill the |w| dip of sigma_static at w -> 0 and inflate sigma_dc
+        dc = np.array([[rta_dc(s, dw, tt, pp) for pp in pv] for s, tt in zip(raw, temps)])
+        opt = np.array([[rta_sigma(s, dw, tt, pp, wr) for pp in pv] for s, tt in zip(raw, temps)])
         fits = np.array([fit_eq5(pv, row) for row in dc]).reshape(len(temps), 2)
         nout = self._nout(p)
         om = self._omega(p)[:nout]

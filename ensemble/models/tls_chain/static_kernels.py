@@ -1,4 +1,4 @@
-"""Exact single-particle Kubo conductivity of an open tight-binding chain with site energies.
+"""Exact one-particle Kubo conductivity of an open chain with site energies (seed 001, Sec. II at omega0 = 0).
 
 H = -t sum_i (c+_{i+1} c_i + h.c.) + sum_i eps_i n_i, current J = i t sum_i (c+_{i+1} c_i - h.c.).
 Per particle (one electron, Boltzmann weights p_n = e^{-E_n/T}/Z), for w > 0,
