@@ -1,46 +1,68 @@
-"""From the current correlation C(t) on t_j = j dt to sigma_delta(omega), exactly as FTLM defines it.
+"""From the current correlation C(t) on t_j = j dt to sigma_delta(omega), as FTLM defines it.
 
 FTLM filters sigma = pi f(w) C(w), f(w) = (1 - e^{-beta w})/w, with a Gaussian of std delta AFTER
-applying f per transition.  With C(t) = int C(w) e^{-iwt} dw and f(w) = int_0^beta e^{-lam w} dlam
-the Gaussian integral over w is closed:
-    sigma_delta(w) = Re int_0^inf C(t) K_w(t) dt,
-    K_w(t) = e^{iwt - delta^2 t^2/2} I(w + i delta^2 t),  I(b) = int_0^beta e^{delta^2 lam^2/2 - b lam} dlam,
-(C(-t) = conj C(t) for the thermal trace), and I in closed form with the Dawson function D:
-    I(b) = [e^{A beta^2 - b beta} D(sqrt(A)(beta - c)) + D(sqrt(A) c)] / sqrt(A),  A = delta^2/2, c = b/(2A).
-K_w decays like the window e^{-delta^2 t^2/2}, so no deconvolution and no extrapolation of C(t)
-is needed; the w = 0 (degenerate-pair) weight pi beta C_inf is included as in FTLM.
+applying f per transition.  By detailed balance C(-w) = e^{-beta w} C(w), f C has two exact forms,
+    f C = (2/w) C_a(w)                      (commutator, C_a = [C(w) - C(-w)]/2 <- i Im C(t)),
+    f C = (2/w) tanh(beta w/2) C_s(w)       (anticommutator, C_s = [C(w) + C(-w)]/2 <- Re C(t)).
+Their typicality noise differs: at high T, C(w) and C(-w) of one vector fluctuate together and
+cancel in C_a (why FTLM's (p_i - q_k) form is quiet there), while the commutator form needs
+arbitrarily long times at w -> 0 (1/w) and misses the w = 0 (degenerate-pair) weight.  So
+    pi f C = lam(w) (2 pi/w) C_a + (1 - lam(w)) (2 pi/w) tanh(beta w/2) C_s,  lam = 1 - e^{-w^2/2 w_c^2},
+w_c = 3 delta: the anticommutator only below ~2 w_c, where it carries the w = 0 weight.  With
+C(-t) = conj C(t) the Gaussian filter becomes a time-domain sum
+    sigma_delta(w) = 2 sum_j' [Re C(t_j) K_s(w, t_j) - Im C(t_j) K_a(w, t_j)] dt,
+    K_s = int G(w - w') m_s(w') cos(w' t) dw',  K_a = int G(w - w') m_a(w') sin(w' t) dw',
+(m_s, m_a the two multipliers), done by Gauss-Hermite quadrature; both decay like the window
+e^{-(delta t)^2/2} (multipliers smooth on scales >= w_c), so C(t) up to 4/delta suffices.
 """
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import dawsn
+
+N_HERMITE = 32
+CROSSOVER = 3.0  # w_c / delta
 
 
-def _lambda_integral(b, beta: float, delta: float):
-    a = 0.5 * delta * delta
-    sa = np.sqrt(a)
-    c = b / (2 * a)
-    return (np.exp(a * beta * beta - b * beta) * dawsn(sa * (beta - c)) + dawsn(sa * c)) / sa
+def _multipliers(w, beta, wc):
+    """pi m_s = pi (1 - lam) tanh(beta w/2)/w and pi m_a = pi lam/w (even, resp. odd) as (m_s, m_a).
+
+    sigma = 2 int G (pi m_s C_s + pi m_a C_a) dw' and C_s(w') = (1/pi) int_0^inf Re C cos(w't) dt:
+    the two pi cancel, so the kernels carry m_s, m_a and the factor 2.
+    """
+    small = np.abs(w) < 1e-8
+    safe = np.where(small, 1.0, w)
+    lam = -np.expm1(-0.5 * (w / wc) ** 2)
+    m_s = np.where(small, 0.5 * beta, (1 - lam) * np.tanh(0.5 * beta * w) / safe)
+    m_a = np.where(small, 0.5 * w / wc**2, lam / safe)
+    return m_s, m_a
 
 
-def sigma_kernel(omega: np.ndarray, t: np.ndarray, beta: float, delta: float) -> np.ndarray:
-    """K_w(t) dt-weights for the trapezoid sum over t_j (half weight at t = 0): shape (w, t)."""
+def sigma_kernels(omega: np.ndarray, t: np.ndarray, beta: float, delta: float):
+    """(K_s, K_a) with trapezoid dt-weights (half at t = 0) and the factor 2: shapes (w, t)."""
+    y, wh = np.polynomial.hermite.hermgauss(N_HERMITE)
+    x = np.sqrt(2.0) * delta * y  # nodes of int G_delta(x) ... dx
+    wts = wh / np.sqrt(np.pi)
     dt = t[1] - t[0] if len(t) > 1 else 1.0
-    w = omega[:, None]
-    tt = t[None, :]
-    ker = np.exp(1j * w * tt - 0.5 * (delta * tt) ** 2) * _lambda_integral(w + 1j * delta * delta * tt, beta, delta)
-    ker *= dt
-    ker[:, 0] *= 0.5
-    return ker
+    tw = np.full(len(t), 2 * dt)
+    tw[0] *= 0.5
+    ks = np.zeros((len(omega), len(t)))
+    ka = np.zeros((len(omega), len(t)))
+    for xj, wj in zip(x, wts):
+        wp = omega + xj
+        m_s, m_a = _multipliers(wp, beta, CROSSOVER * delta)
+        rot = np.exp(1j * np.outer(wp, t))
+        ks += (wj * m_s)[:, None] * rot.real
+        ka += (wj * m_a)[:, None] * rot.imag
+    return ks * tw, ka * tw
 
 
 def sigma(corr: np.ndarray, dt: float, omega: np.ndarray, betas: np.ndarray, delta: float) -> np.ndarray:
     """sigma_delta(w) per temperature from corr (T, n_t + 1) = C(t_j) / Z."""
     t = dt * np.arange(corr.shape[1])
-    keep = t <= 6.0 / delta  # the window is below 1e-7 beyond
     out = np.empty((len(betas), len(omega)))
     for i, beta in enumerate(betas):
-        out[i] = (sigma_kernel(omega, t[keep], beta, delta) @ corr[i, keep]).real
+        ks, ka = sigma_kernels(omega, t, beta, delta)
+        out[i] = ks @ corr[i].real - ka @ corr[i].imag
     return out
 
 

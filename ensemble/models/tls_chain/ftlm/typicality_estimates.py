@@ -1,7 +1,8 @@
 """chain_ftlm with method = "dqt": accumulators, memory estimate and estimators from summed C(t) tallies.
 
 Outputs match the FTLM ones (same names, T grid and reported w) so specs and plots are shared:
-sigma_delta(w) and rho from the exact Gaussian-filtered Kubo formula of ``correlation``;
+sigma_delta(w) and rho from the Gaussian-filtered Kubo formula of ``correlation`` (commutator
+form away from w = 0, where it is quiet at high T);
 omega_L from sigma_delta on a grid of delta/10 refined by a parabola; SW(Lambda) = int_0^Lambda
 sigma_delta (the filtered spectrum: within ~delta sigma(Lambda) of the unfiltered FTLM number);
 C_int = int C_delta(w) dw (current sum rule, equals J2 to round-off).  No ``drude_thermal``:
@@ -47,8 +48,8 @@ def dqt_accumulators(params):
 def dqt_memory_bytes(params) -> int:
     d = 1 << params["N"]
     dt, n_t = _grid(params)
-    kernels = 16 * (n_t + 1) * len(params["T"]) * 3000
-    return int(16 * d * VECTORS_IN_FLIGHT + kernels + (64 << 20))
+    tallies = 2 * 16 * (n_t + 1) * len(params["T"])
+    return int(16 * d * VECTORS_IN_FLIGHT + tallies + (64 << 20))
 
 
 @lru_cache(maxsize=8)
@@ -57,10 +58,11 @@ def _kernels(temps, delta, dt, n_t, omegas, fine, deltas_dc):
     out = []
     for temp in temps:
         beta = 1.0 / temp
+        dc = [correlation.sigma_kernels(np.zeros(1), t, beta, dl) for dl in deltas_dc]
         entry = {
-            "sigma": correlation.sigma_kernel(np.asarray(omegas), t, beta, delta),
-            "fine": correlation.sigma_kernel(np.asarray(fine), t, beta, delta),
-            "dc": np.stack([correlation.sigma_kernel(np.zeros(1), t, beta, dl)[0] for dl in deltas_dc]),
+            "sigma": correlation.sigma_kernels(np.asarray(omegas), t, beta, delta),
+            "fine": correlation.sigma_kernels(np.asarray(fine), t, beta, delta),
+            "dc": (np.concatenate([k[0] for k in dc]), np.concatenate([k[1] for k in dc])),
         }
         out.append(entry)
     return out
@@ -78,9 +80,10 @@ def dqt_finalize(totals, params):
     fine = np.arange(int(np.ceil(w_end / hf)) + 1) * hf
     deltas = np.geomspace(params["delta_dc_min"], params["delta_dc_max"], N_DC)
     kers = _kernels(tuple(temps), delta, dt, n_t, tuple(omega), tuple(fine), tuple(deltas))
-    sig = np.stack([(k["sigma"] @ c).real for k, c in zip(kers, corr)])
-    sig_fine = np.stack([(k["fine"] @ c).real for k, c in zip(kers, corr)])
-    sdc = np.stack([(k["dc"] @ c).real for k, c in zip(kers, corr)])
+    def apply(name):
+        return np.stack([k[name][0] @ c.real - k[name][1] @ c.imag for k, c in zip(kers, corr)])
+
+    sig, sig_fine, sdc = apply("sigma"), apply("fine"), apply("dc")
 
     tc = {"T": temps}
     est = {}
