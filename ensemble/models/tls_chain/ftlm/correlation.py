@@ -56,16 +56,6 @@ def sigma_kernels(omega: np.ndarray, t: np.ndarray, beta: float, delta: float):
     return ks * tw, ka * tw
 
 
-def sigma(corr: np.ndarray, dt: float, omega: np.ndarray, betas: np.ndarray, delta: float) -> np.ndarray:
-    """sigma_delta(w) per temperature from corr (T, n_t + 1) = C(t_j) / Z."""
-    t = dt * np.arange(corr.shape[1])
-    out = np.empty((len(betas), len(omega)))
-    for i, beta in enumerate(betas):
-        ks, ka = sigma_kernels(omega, t, beta, delta)
-        out[i] = ks @ corr[i].real - ka @ corr[i].imag
-    return out
-
-
 def spectrum_integral(corr: np.ndarray, dt: float, delta: float) -> np.ndarray:
     """int C_delta(w) dw over one period 2 pi/dt of the sampled transform (the current sum rule).
 

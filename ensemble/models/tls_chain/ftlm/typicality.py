@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .chebyshev import Propagator, imaginary_time_coefficients, real_time_coefficients, spectral_radius
+from .chebyshev import Propagator, imaginary_time_coefficients, real_time_coefficients
 from .hamiltonian import apply_h, apply_hkin, apply_j
 
 WINDOW_SIGMAS = 4.0  # t_max = 4 / delta: the Gaussian window exp(-delta^2 t^2/2) is 3e-4 there
@@ -31,16 +31,14 @@ def current_bandwidth(g: float, w0: float) -> float:
 
 
 def time_grid(n: int, g: float, w0: float, delta_min: float, omega_max: float):
-    """(dt, n_t) of the correlation samples.
+    """(dt, n_t) of the correlation samples (independent of n: sweeps over N share shapes).
 
     sigma(w) is needed for w <= w_e = min(omega_max, W_J): the trapezoid sum over t_j = j dt
     aliases it with C at w +- 2 pi/dt, which is empty when 2 pi/dt >= w_e + W_J (C vanishes
-    beyond W_J = ``current_bandwidth``) or, rigorously, 2 pi/dt >= w_e + 2a (spec(H) in [-a, a]).
+    beyond W_J = ``current_bandwidth``, and beyond 2a >= |E_m - E_n| anyway).
     """
-    a = spectral_radius(n, g, w0)
     wj = current_bandwidth(g, w0)
-    w_eval = min(omega_max, wj)
-    dt = 2 * np.pi / (w_eval + min(wj, 2 * a))
+    dt = 2 * np.pi / (min(omega_max, wj) + wj)
     n_t = int(np.ceil(WINDOW_SIGMAS / delta_min / dt))
     return dt, n_t
 
