@@ -1,8 +1,8 @@
 """chain_ftlm with method = "dqt": accumulators, memory estimate and estimators from summed C(t) tallies.
 
 Outputs match the FTLM ones (same names, T grid and reported w) so specs and plots are shared:
-sigma_delta(w) and rho from the Gaussian-filtered Kubo formula of ``correlation`` (commutator
-form away from w = 0, where it is quiet at high T);
+sigma_delta(w) and rho from the Gaussian-filtered Kubo formula of ``correlation`` (anticommutator
+form: Re C(t) only, whose typicality noise is beta-suppressed at high T);
 omega_L from sigma_delta on a grid of delta/10 refined by a parabola; SW(Lambda) = int_0^Lambda
 sigma_delta (the filtered spectrum: within ~delta sigma(Lambda) of the unfiltered FTLM number);
 C_int = int C_delta(w) dw (current sum rule, equals J2 to round-off).  No ``drude_thermal``:
@@ -58,11 +58,10 @@ def _kernels(temps, delta, dt, n_t, omegas, fine, deltas_dc):
     out = []
     for temp in temps:
         beta = 1.0 / temp
-        dc = [correlation.sigma_kernels(np.zeros(1), t, beta, dl) for dl in deltas_dc]
         entry = {
-            "sigma": correlation.sigma_kernels(np.asarray(omegas), t, beta, delta),
-            "fine": correlation.sigma_kernels(np.asarray(fine), t, beta, delta),
-            "dc": (np.concatenate([k[0] for k in dc]), np.concatenate([k[1] for k in dc])),
+            "sigma": correlation.sigma_kernel(np.asarray(omegas), t, beta, delta),
+            "fine": correlation.sigma_kernel(np.asarray(fine), t, beta, delta),
+            "dc": np.concatenate([correlation.sigma_kernel(np.zeros(1), t, beta, dl) for dl in deltas_dc]),
         }
         out.append(entry)
     return out
@@ -81,7 +80,7 @@ def dqt_finalize(totals, params):
     deltas = np.geomspace(params["delta_dc_min"], params["delta_dc_max"], N_DC)
     kers = _kernels(tuple(temps), delta, dt, n_t, tuple(omega), tuple(fine), tuple(deltas))
     def apply(name):
-        return np.stack([k[name][0] @ c.real - k[name][1] @ c.imag for k, c in zip(kers, corr)])
+        return np.stack([k[name] @ c.real for k, c in zip(kers, corr)])
 
     sig, sig_fine, sdc = apply("sigma"), apply("fine"), apply("dc")
 
