@@ -135,9 +135,9 @@ def test_random_vectors_agree_with_ed_within_jackknife_errors():
 
 def test_agrees_with_ftlm_on_the_same_vectors():
     # same members and seeds (hence the same random vectors), delta of Fig. 1
-    base = dict(N=10, g=1.0, omega0=0.5, delta=0.04, delta_dc_min=0.02, delta_dc_max=0.08, omega_bin=0.001,
-                omega_max=8.0, M=400)
-    ids = range(20)
+    base = dict(N=8, g=1.0, omega0=0.5, delta=0.04, delta_dc_min=0.02, delta_dc_max=0.08, omega_bin=0.002,
+                omega_max=8.0, M=200)
+    ids = range(16)
     _, dq = jackknife(MODEL, params(**base), member_blocks(params(**base), ids))
     pf = params(**base, method="ftlm")
     _, fl = jackknife(MODEL, pf, member_blocks(pf, ids))
