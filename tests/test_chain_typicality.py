@@ -151,6 +151,8 @@ def test_agrees_with_ftlm_on_the_same_vectors():
 def test_method_parameter_and_o_d_memory():
     with pytest.raises(SpecError, match="method"):
         MODEL.param_map()["method"].validate("lanczos")
+    with pytest.raises(SpecError, match="too cold"):
+        params(T=[0.04], delta=0.04, delta_dc_min=0.04)
     gib = 1 << 30
     assert MODEL.memory_bytes(params(N=24, T=[0.1] * 9, delta=0.04, delta_dc_min=0.008), 1) < 8 * gib
     assert MODEL.memory_bytes(params(N=26, T=[0.1] * 9, delta=0.04, delta_dc_min=0.008), 1) < 20 * gib

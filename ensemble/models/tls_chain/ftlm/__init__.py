@@ -88,6 +88,10 @@ class ChainFTLM(Model):
             raise SpecError(f"params.T: {tmin} < g/600 underflows the Boltzmann weights; raise the lowest T")
         if params["omega_out"] > params["omega_max"]:
             raise SpecError("params.omega_out: must not exceed omega_max")
+        if params["method"] == "dqt" and tmin < 4 * _delta_min(params) / np.pi:
+            # the Kubo kernel decays like the time window only for t < pi T/delta^2 (correlation.py)
+            raise SpecError(f"params.T: {tmin} < 4 delta/pi = {4 * _delta_min(params) / np.pi:.4g} is too cold "
+                            "for method dqt at this delta; raise the lowest T or delta")
 
     # ----- accumulators -----
     def accumulators(self, params):
