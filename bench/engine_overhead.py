@@ -2,7 +2,8 @@
 
 1. Per-shard overhead: many trivial shards (normal_mean, 1 draw) through a running LocalCluster
    with one single-threaded worker, minus the same shards' compute time in-process; the store
-   write alone is timed too.
+   write alone is timed too.  The same for two-level shards (normal_two_level, one vector per shard,
+   a shared realization-setup node per two shards).
 2. Parallel efficiency 1 -> 2 workers on CPU-bound shards of ~1 s each (cluster start excluded).
 
 Usage: python bench/engine_overhead.py [--shards 400] [--big-shards 8]
@@ -17,9 +18,10 @@ from pathlib import Path
 import numpy as np
 from distributed import Client, LocalCluster
 
-from ensemble.engine.execute import RunReport, _run_dask, run_shard_task
+from ensemble.engine.execute import RunReport, _plan, _run_dask
 from ensemble.engine.spec import spec_from_dict
-from ensemble.engine.store import create_or_resume, open_store
+from ensemble.engine.store import create_or_resume
+from ensemble.engine.tasks import compute_shard, shard_sums
 
 
 def make_store(root: Path, name: str, members: int, draws: int):
@@ -28,30 +30,33 @@ def make_store(root: Path, name: str, members: int, draws: int):
     return create_or_resume(root / name, spec)[0]
 
 
+def make_two_level_store(root: Path, name: str, members: int):
+    spec = spec_from_dict({"model": "normal_two_level",
+                           "ensemble": {"realizations": max(members // 2, 1), "vectors": 2, "shard_size": 1, "seed": 1}})
+    return create_or_resume(root / name, spec)[0]
+
+
 def timed_dask(client, store) -> float:
-    pending = store.pending()
+    plan = _plan(store, None)
     t0 = time.perf_counter()
     report = RunReport()
-    _run_dask(client, store, pending, retries=0, progress=False, report=report)
-    assert not report.failed and report.computed == len(pending)
+    _run_dask(client, plan, retries=0, progress=False, report=report)
+    assert not report.failed and report.computed == len(plan.shards)
     return time.perf_counter() - t0
 
 
 def timed_inprocess(store, write: bool) -> float:
     """Compute every shard in this process, with or without writing it to the store."""
-    from ensemble.engine.seeding import member_seeds
-
     spec = store.spec
     point = spec.points()[0]
-    model = spec.model
     table = store.shard_range()
     t0 = time.perf_counter()
-    for s, (a, b) in enumerate(table):
+    for s, row in enumerate(table):
+        row = tuple(int(x) for x in row)
         if write:
-            run_shard_task(str(store.path), spec.model_name, point, spec.seed, 0, s, int(a), int(b), len(table))
+            compute_shard(str(store.path), spec.model_name, point, spec.seed, 0, s, row, len(table))
         else:
-            ids = np.arange(a, b)
-            model.run_shard(point, ids, member_seeds(spec.seed, 0, ids))
+            shard_sums(spec.model, point, spec.seed, 0, row)
     return time.perf_counter() - t0
 
 
@@ -65,15 +70,20 @@ def main():
         root = Path(tmp)
         compute = timed_inprocess(make_store(root, "a", args.shards, 1), write=False)
         with_store = timed_inprocess(make_store(root, "b", args.shards, 1), write=True)
+        compute2 = timed_inprocess(make_two_level_store(root, "a2", args.shards), write=False)
         with LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=None) as cluster, Client(cluster) as client:
             timed_dask(client, make_store(root, "warm", 20, 1))  # warm the worker's imports
+            timed_dask(client, make_two_level_store(root, "warm2", 20))
             dask_total = timed_dask(client, make_store(root, "c", args.shards, 1))
+            dask_two = timed_dask(client, make_two_level_store(root, "c2", args.shards))
         n = args.shards
         print(f"trivial shards: {n}")
         print(f"  compute only, in-process        {1e3 * compute / n:8.3f} ms/shard")
         print(f"  store write overhead            {1e3 * (with_store - compute) / n:8.3f} ms/shard")
         print(f"  dask + store overhead           {1e3 * (dask_total - compute) / n:8.3f} ms/shard "
               f"(target < 5 ms)")
+        print(f"  two-level (setup node per 2 shards), dask + store overhead "
+              f"{1e3 * (dask_two - compute2) / n:8.3f} ms/shard (target < 5 ms)")
 
         times = {}
         for workers in (1, 2):

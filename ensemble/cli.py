@@ -33,10 +33,40 @@ def main():
     """Sharded Monte Carlo / ensemble runs for two-level systems in glasses."""
 
 
+def _run_options(f):
+    """Options shared by ``run`` and ``graph``: the spec and its ensemble overrides."""
+    for opt in reversed([
+        click.argument("spec_file", required=False, type=click.Path(dir_okay=False)),
+        click.option("--members", type=int, default=None, help="override ensemble.members (raise it to extend a run)"),
+        click.option("--realizations", type=int, default=None, help="override ensemble.realizations (two-level runs)"),
+        click.option("--vectors", type=int, default=None, help="override ensemble.vectors (two-level runs)"),
+    ]):
+        f = opt(f)
+    return f
+
+
+def _load_spec(spec_file, store_path, members, realizations, vectors):
+    """The spec of SPEC_FILE, or the one stored in STORE when no file is given, with count overrides."""
+    from ensemble.engine.spec import Spec
+    from ensemble.engine.store import open_store
+
+    for name, value in (("--members", members), ("--realizations", realizations), ("--vectors", vectors)):
+        if value is not None and value < 1:
+            raise SpecError(f"{name} = {value}: must be >= 1")
+    if spec_file is None:
+        if store_path is None:
+            raise SpecError("give a SPEC_FILE (or --store of an existing run to resume it)")
+        spec = open_store(store_path).spec
+    else:
+        spec = Spec.from_file(spec_file)
+    overrides = {k: v for k, v in (("members", members), ("realizations", realizations), ("vectors", vectors))
+                 if v is not None}
+    return spec.replace(**overrides) if overrides else spec
+
+
 @main.command()
-@click.argument("spec_file", required=False, type=click.Path(dir_okay=False))
+@_run_options
 @click.option("--store", "store_path", required=True, type=click.Path(file_okay=False), help="zarr store directory")
-@click.option("--members", type=int, default=None, help="override ensemble.members (raise it to extend a run)")
 @click.option("--cluster", default="local", show_default=True, help="local | sync | jobqueue:slurm | jobqueue:pbs")
 @click.option("--workers", type=int, default=None, help="LocalCluster workers (default: one per core)")
 @click.option("--threads-per-worker", type=int, default=1, show_default=True)
@@ -44,47 +74,135 @@ def main():
 @click.option("--scheduler", default=None, help="address of an existing dask scheduler to join")
 @click.option("--scheduler-file", type=click.Path(dir_okay=False), default=None,
               help="scheduler file of an existing dask cluster")
-@click.option("--jobqueue-config", type=click.Path(dir_okay=False), default=None, help="YAML for dask-jobqueue")
+@click.option("--jobqueue-config", type=click.Path(dir_okay=False), default=None,
+              help="YAML for dask-jobqueue (default: the packaged one, see `ensemble deploy slurm`)")
 @click.option("--jobs", type=int, default=1, show_default=True, help="batch jobs to request (jobqueue)")
 @click.option("--retries", type=int, default=2, show_default=True, help="retries of a failing shard")
 @click.option("--max-shards", type=int, default=None, help="compute at most this many shards, then stop")
+@click.option("--target-error", "targets", multiple=True, metavar="NAME=VALUE[%]",
+              help="extend in rounds until NAME's jackknife error is below VALUE (or VALUE%% of |mean|) at every "
+                   "point; --members/--realizations is then the cap")
+@click.option("--connect-timeout", type=float, default=10.0, show_default=True,
+              help="seconds to reach --scheduler / --scheduler-file")
+@click.option("--estimate", is_flag=True, help="time a shard here and print the projected cost; run nothing")
 @click.option("--no-progress", is_flag=True, help="no progress bar")
-def run(spec_file, store_path, members, cluster, workers, threads_per_worker, memory_limit, scheduler,
-        scheduler_file, jobqueue_config, jobs, retries, max_shards, no_progress):
+def run(spec_file, members, realizations, vectors, store_path, cluster, workers, threads_per_worker, memory_limit,
+        scheduler, scheduler_file, jobqueue_config, jobs, retries, max_shards, targets, connect_timeout, estimate,
+        no_progress):
     """Run SPEC_FILE into --store, resuming (or extending) an existing store.
 
     Without SPEC_FILE the spec stored in an existing --store is resumed.
     """
-    from ensemble.engine.execute import ClusterOptions, run_spec
-    from ensemble.engine.spec import load_spec, spec_from_dict
-    from ensemble.engine.store import open_store
+    from ensemble import api
+    from ensemble.engine.execute import ClusterOptions
+    from ensemble.engine.target import count_key, parse_target
 
     with _Guard():
         for name, value, low in (("--workers", workers, 1), ("--threads-per-worker", threads_per_worker, 1),
-                                 ("--jobs", jobs, 1), ("--retries", retries, 0), ("--max-shards", max_shards, 0),
-                                 ("--members", members, 1)):
+                                 ("--jobs", jobs, 1), ("--retries", retries, 0), ("--max-shards", max_shards, 0)):
             if value is not None and value < low:
                 raise SpecError(f"{name} = {value}: must be >= {low}")
-        if spec_file is None:
-            stored = open_store(store_path).spec
-            spec = spec_from_dict(stored.to_dict(), members_override=members)
-        else:
-            spec = load_spec(spec_file, members_override=members)
-        click.echo(f"{len(spec.points())} point(s), {spec.members} members each, shard_size {spec.shard_size}")
+        parsed = [parse_target(t) for t in targets]
+        cap = None
+        spec = _load_spec(spec_file, store_path, None if parsed else members,
+                          None if parsed else realizations, vectors)
+        if parsed:  # the count options become the cap of the rounds
+            cap = realizations if count_key(spec) == "realizations" else members
+            if max_shards is not None:
+                raise SpecError("--target-error and --max-shards cannot be combined")
+        counts = (f"{spec.realizations} realizations x {spec.vectors} vectors" if spec.two_level
+                  else f"{spec.members} members")
+        click.echo(f"{len(spec.points())} point(s), {counts} each, shard_size {spec.shard_size}")
+        for note in _default_notes(spec):
+            click.echo(f"note: {note}")
         opts = ClusterOptions(kind=cluster, workers=workers, threads_per_worker=threads_per_worker,
                               scheduler=scheduler, scheduler_file=scheduler_file, jobqueue_config=jobqueue_config,
-                              jobs=jobs, memory_limit=memory_limit)
+                              jobs=jobs, memory_limit=memory_limit, connect_timeout=connect_timeout)
+        if estimate:
+            from ensemble.engine.estimate import estimate_cost, format_estimate
+
+            click.echo(format_estimate(estimate_cost(spec, store_path, workers or _default_workers(opts))))
+            return
         try:
-            report = run_spec(spec, store_path, opts, retries=retries, progress=not no_progress,
-                              max_shards=max_shards, log=click.echo)
+            report = api.run(spec, store_path, cluster=opts, retries=retries, progress=not no_progress,
+                             max_shards=max_shards, target_error=parsed or None, max_count=cap, log=click.echo)
         except KeyboardInterrupt:
             click.echo("interrupted: finished shards are kept; rerun the same command to resume", err=True)
             sys.exit(130)
     click.echo(f"computed {report.computed} shard(s) in {report.seconds:.1f} s")
     if report.failed:
-        for p, s, text in report.failed:
-            click.echo(f"shard (point {p}, shard {s}) failed after {retries + 1} tries:\n{text}", err=True)
-        _fail(f"{len(report.failed)} shard(s) failed; the rest are stored; rerun to retry them", code=1)
+        from ensemble.engine.execute import write_failures
+
+        log_file = write_failures(store_path, report.failed)
+        for p, s, text in report.failed[:5]:
+            last = text.strip().splitlines()[-1] if text.strip() else "unknown error"
+            click.echo(f"shard (point {p}, shard {s}) failed after {retries + 1} tries: {last}", err=True)
+        if len(report.failed) > 5:
+            click.echo(f"... and {len(report.failed) - 5} more", err=True)
+        _fail(f"{len(report.failed)} shard(s) failed (tracebacks in {log_file}); the rest are stored; "
+              "rerun to retry them", code=1)
+    if report.target_met is False:
+        _fail("target error not reached within the cap; raise --members/--realizations to go on", code=1)
+
+
+@main.command()
+@_run_options
+@click.option("--store", "store_path", default=None, type=click.Path(file_okay=False),
+              help="an existing store: show only its pending work")
+@click.option("--svg", "svg_file", default=None, type=click.Path(dir_okay=False),
+              help="draw the graph with dask's visualizer (needs graphviz)")
+def graph(spec_file, members, realizations, vectors, store_path, svg_file):
+    """Summarize the dask graph of a run (nodes, edges, shards per point, memory) without running it."""
+    from ensemble import api
+
+    with _Guard():
+        spec = _load_spec(spec_file, store_path, members, realizations, vectors)
+        plan = api.plan(spec, store_path)
+        info = plan.summary()
+        if svg_file:
+            _draw_graph(plan, svg_file)
+    click.echo(f"nodes {info['nodes']}: {info['shard_nodes']} shard tasks, {info['setup_nodes']} realization setups; "
+               f"edges {info['edges']}")
+    click.echo(f"points {info['points']}; shards per point: {_compact_list(info['shards_per_point'])}")
+    click.echo(f"memory per task (estimate): {info['memory_per_task_bytes'] / 2**20:.1f} MiB; "
+               f"setup cost of the model: {spec.model.setup_cost if spec.two_level else 'n/a (flat members)'}")
+    if svg_file:
+        click.echo(f"wrote {svg_file}")
+
+
+def _default_notes(spec) -> list[str]:
+    notes = []
+    if "members" in spec.implicit:
+        notes.append("ensemble.members not given: 1 member per point, so no error bars (set members in [ensemble])")
+    if "seed" in spec.implicit:
+        notes.append("ensemble.seed not given: using seed 0 (set seed in [ensemble] for an independent run)")
+    return notes
+
+
+def _default_workers(opts) -> int:
+    from ensemble.engine.execute import _local_workers
+
+    return opts.jobs if opts.kind.startswith("jobqueue:") else _local_workers(opts)
+
+
+def _compact_list(values) -> str:
+    return str(values[0]) + " each" if len(set(values)) == 1 else ", ".join(map(str, values))
+
+
+def _draw_graph(plan, svg_file):
+    import shutil
+
+    from ensemble.engine.graph import to_delayed
+
+    try:
+        import graphviz  # noqa: F401
+    except ImportError:
+        raise SpecError("--svg needs the graphviz Python package (pip install graphviz) and its dot program") from None
+    if shutil.which("dot") is None:
+        raise SpecError("--svg needs graphviz's dot program on PATH (e.g. apt-get install graphviz)")
+    import dask
+
+    dask.visualize(*to_delayed(plan), filename=str(svg_file), format="svg")
 
 
 @main.command()
@@ -96,8 +214,7 @@ def status(store_path):
     with _Guard():
         store = open_store(store_path)
     spec = store.spec
-    done, table = store.done(), store.shard_range()
-    sizes = table[:, 1] - table[:, 0]
+    done, sizes = store.done(), store.shard_sizes()
     click.echo(f"model {spec.model_name}; spec hash {spec.hash()}; seed {spec.seed}; shard_size {spec.shard_size}")
     fixed = {k: v for k, v in spec.params.items() if k not in spec.swept()}
     click.echo("fixed params: " + ", ".join(f"{k}={v}" for k, v in fixed.items()))
@@ -114,16 +231,23 @@ def status(store_path):
 def show(store_path, as_json):
     """Estimators with jackknife errors from the shards done so far."""
     from ensemble.engine.estimators import point_results
-    from ensemble.engine.report import format_scalar_table, results_json
+    from ensemble.engine.report import format_scalar_table, format_variance, results_json, variance_json
     from ensemble.engine.store import open_store
+    from ensemble.engine.variance import variance_report
 
     with _Guard():
         store = open_store(store_path)
     points = point_results(store)
+    variances = ([variance_report(store, p) for p in range(len(points))] if store.spec.two_level else [])
     if as_json:
-        click.echo(json.dumps(results_json(store.spec.model_name, points)))
+        doc = results_json(store.spec.model_name, points)
+        for entry, rep in zip(doc["points"], variances):
+            entry["variance_components"] = variance_json(rep)
+        click.echo(json.dumps(doc))
     else:
         click.echo(format_scalar_table(points, store.spec.swept()))
+        if variances:
+            click.echo(format_variance(variances))
 
 
 @main.command()
@@ -137,18 +261,34 @@ def plot(store_path, output):
     import matplotlib.pyplot as plt
 
     from ensemble.engine.estimators import point_results
+    from ensemble.engine.plotting import figure_title
     from ensemble.engine.store import open_store
 
     with _Guard():
+        fig = plt.figure(figsize=(10, 6.5))
+        formats = fig.canvas.get_supported_filetypes()
+        suffix = Path(output).suffix.lstrip(".").lower()
+        if suffix not in formats:
+            raise SpecError(f"-o {output}: unknown image format {suffix!r}; use one of {', '.join(sorted(formats))}")
         store = open_store(store_path)
-    fig = plt.figure(figsize=(10, 6.5))
-    store.spec.model.plot(point_results(store), fig)
-    title = store.spec.title or store.spec.model_name
-    fig.suptitle(title)
+        if not store.done().any():
+            raise SpecError(f"{store_path}: no shard is done yet; nothing to plot (run or resume it first)")
+    points = point_results(store)
+    store.spec.model.plot(points, fig)
+    fig.suptitle(figure_title(store.spec, points))
     fig.tight_layout()
     Path(output).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(output, dpi=120)
     click.echo(f"wrote {output}")
+
+
+@main.command()
+@click.argument("flavour", type=click.Choice(["slurm", "pbs"]))
+def deploy(flavour):
+    """Print the packaged dask-jobqueue config (start your own: ensemble deploy slurm > my.yaml)."""
+    from ensemble.engine.execute import packaged_config
+
+    click.echo(packaged_config(flavour), nl=False)
 
 
 @main.command()

@@ -154,7 +154,10 @@ def test_failing_shard_reported_rest_completes(cli, write_spec, tmp_path):
     st = tmp_path / "st"
     code, out, err = cli("run", write_spec(text), "--store", st, "--workers", 1, "--retries", 1, "--no-progress")
     assert code == 1
-    assert "member 7 fails on purpose" in err and "Traceback" in err
+    assert "member 7 fails on purpose" in err and "Traceback" not in err and "Compute Failed" not in err
+    assert "failed-shards.log" in err
+    log = (st / "failed-shards.log").read_text()
+    assert "Traceback" in log and log.count("=== point") == 2
     done = open_store(st).done()
     # member 7 lives in shard 2 of each point
     assert done.sum() == done.size - 2 and not done[0, 2] and not done[1, 2]
@@ -167,7 +170,9 @@ def test_xarray_opens_store_with_labels(cli, write_spec, tmp_path):
     ds = xr.open_zarr(st)
     assert ds["hist"].dims == ("point", "shard", "x")
     assert list(ds["sigma"].values) == [1.0, 3.0]
-    assert ds["x"].values[0] == pytest.approx(-3.8)
+    # the histogram axis scales with the swept sigma, so its labels are stored per point
+    assert ds["x_coords"].dims == ("point", "x")
+    assert ds["x_coords"].values[:, 0] == pytest.approx([-3.8, -3.8 * 3])
     n_binned = int(ds["hist"].sum())  # draws beyond 4 sigma (p = 6e-5 each) fall outside the bins
     assert 2 * 24 * 50 - 3 <= n_binned <= 2 * 24 * 50
     assert bool(ds["done"].all())
@@ -210,16 +215,20 @@ def test_jobqueue_clusters_render_job_scripts(tmp_path, monkeypatch):
 
     from ensemble.engine.execute import build_jobqueue_cluster
 
-    deploy = Path(__file__).resolve().parents[1] / "deploy"
+    from ensemble.engine.execute import packaged_config
+
     for flavour, marker in (("slurm", "#SBATCH"), ("pbs", "#PBS")):
-        cluster, per_task = build_jobqueue_cluster(f"jobqueue:{flavour}", str(deploy / f"{flavour}.yaml"))
-        try:
-            script = cluster.job_script()
-            assert marker in script and "distributed.cli.dask_worker" in script
-            assert "--nworkers 16" in script and "--memory-limit 4.00GiB" in script
-            assert per_task == pytest.approx(64 * 2**30 / 16)
-        finally:
-            cluster.close()
+        own = tmp_path / f"my-{flavour}.yaml"  # what `ensemble deploy FLAVOUR > my.yaml` writes
+        own.write_text(packaged_config(flavour))
+        for config in (None, str(own)):  # the packaged default (from any directory) and a user's copy
+            cluster, per_task = build_jobqueue_cluster(f"jobqueue:{flavour}", config)
+            try:
+                script = cluster.job_script()
+                assert marker in script and "distributed.cli.dask_worker" in script
+                assert "--nworkers 16" in script and "--memory-limit 4.00GiB" in script
+                assert per_task == pytest.approx(64 * 2**30 / 16)
+            finally:
+                cluster.close()
 
 
 def test_raw_chunk_writer_matches_zarr(tmp_path):

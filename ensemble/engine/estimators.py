@@ -1,6 +1,7 @@
 """Online estimators: totals over done shards and delete-one-block jackknife errors.
 
-The done shards of a point are cut into at most ``MAX_BLOCKS`` contiguous blocks (in shard-id order);
+The done shards of a point are cut into at most ``MAX_BLOCKS`` contiguous blocks (in shard-id order;
+in two-level runs a block holds whole realizations, since vectors of one realization are correlated);
 each block is summed as it is read, so memory stays at one block of shards whatever the run's size.
 ``totals`` is the sum of the block sums in order: a fixed summation order, hence a resumed run gives
 bitwise the same numbers as an uninterrupted one.  Error bars: ``finalize`` is re-evaluated with each
@@ -14,6 +15,7 @@ from typing import Callable
 import numpy as np
 
 from ensemble.engine.model import Model, PointResult, Result
+from ensemble.engine.seeding import shard_members
 
 MAX_BLOCKS = 64
 
@@ -23,10 +25,45 @@ def block_edges(n_shards: int, max_blocks: int = MAX_BLOCKS) -> np.ndarray:
     return np.linspace(0, n_shards, n_blocks + 1).round().astype(int)
 
 
+def realization_groups(rows: np.ndarray) -> np.ndarray:
+    """Group label of each two-level shard row (r0, r1, v0, v1): shards sharing a realization share a label.
+
+    Labels increase with the realizations they cover, so groups are contiguous in realization order.
+    """
+    rows = np.asarray(rows)
+    order = np.lexsort((np.arange(len(rows)), rows[:, 0]))
+    labels = np.empty(len(rows), dtype=np.int64)
+    label, reach = -1, -1
+    for i in order:
+        if rows[i, 0] >= reach:
+            label += 1
+        reach = max(reach, int(rows[i, 1]))
+        labels[i] = label
+    return labels
+
+
+def block_partition(table: np.ndarray, ids: np.ndarray, max_blocks: int = MAX_BLOCKS):
+    """Order the done shard ``ids`` for summation and cut them into jackknife blocks.
+
+    Returns (ordered ids, block edges into them).  Flat runs: shard-id order, equal blocks.  Two-level
+    runs: shards grouped by realization (then shard id), and block edges only between groups.
+    """
+    ids = np.asarray(ids, dtype=np.int64)
+    if np.asarray(table).shape[1] == 2:
+        return ids, block_edges(len(ids), max_blocks)
+    labels = realization_groups(np.asarray(table)[ids])
+    order = np.lexsort((ids, labels))
+    ids, labels = ids[order], labels[order]
+    starts = np.flatnonzero(np.r_[True, labels[1:] != labels[:-1]]) if len(ids) else np.zeros(0, int)
+    group_edges = np.r_[starts, len(ids)]
+    return ids, group_edges[block_edges(len(starts), max_blocks)]
+
+
 def summed_blocks(read: Callable[[int, int], dict[str, np.ndarray]], sizes: np.ndarray,
-                  max_blocks: int = MAX_BLOCKS) -> list[dict[str, np.ndarray]]:
+                  max_blocks: int = MAX_BLOCKS, edges: np.ndarray | None = None) -> list[dict[str, np.ndarray]]:
     """``read(a, b)`` returns per-accumulator arrays (b - a, *shape) of done shards a..b-1."""
-    edges = block_edges(len(sizes), max_blocks)
+    if edges is None:
+        edges = block_edges(len(sizes), max_blocks)
     blocks = []
     for a, b in zip(edges[:-1], edges[1:]):
         block = {name: arr.sum(axis=0) for name, arr in read(a, b).items()}
@@ -69,9 +106,16 @@ def jackknife(model: Model, params: dict, blocks: list[dict[str, np.ndarray]]) -
 
 
 def jackknife_arrays(model: Model, params: dict, per_shard: dict[str, np.ndarray], sizes: np.ndarray,
-                     max_blocks: int = MAX_BLOCKS):
-    """Jackknife from in-memory per-shard sums (arrays (shards, *shape))."""
-    blocks = summed_blocks(lambda a, b: {k: v[a:b] for k, v in per_shard.items()}, sizes, max_blocks)
+                     max_blocks: int = MAX_BLOCKS, table: np.ndarray | None = None):
+    """Jackknife from in-memory per-shard sums (arrays (shards, *shape)) with ``sizes`` members each.
+
+    ``table`` (the shard table) is needed only for two-level runs, whose blocks hold whole realizations.
+    """
+    if table is None:
+        table = np.c_[np.zeros(len(sizes)), np.cumsum(sizes)]  # flat: only the row count matters
+    ids, edges = block_partition(table, np.arange(len(sizes)), max_blocks)
+    sizes = np.asarray(sizes, dtype=float)[ids]
+    blocks = summed_blocks(lambda a, b: {k: v[ids[a:b]] for k, v in per_shard.items()}, sizes, max_blocks, edges)
     return jackknife(model, params, blocks)
 
 
@@ -80,8 +124,8 @@ def _store_blocks(store, p: int) -> list[dict[str, np.ndarray]] | None:
     if not mask.any():
         return None
     table = store.shard_range()
-    ids = np.nonzero(mask)[0]
-    sizes = (table[ids, 1] - table[ids, 0]).astype(float)
+    ids, edges = block_partition(table, np.nonzero(mask)[0])
+    sizes = shard_members(table)[ids].astype(float)
     accs = store.spec.model.accumulators(store.spec.points()[p])
     arrays = {a.name: store.group[a.name] for a in accs}
 
@@ -89,7 +133,7 @@ def _store_blocks(store, p: int) -> list[dict[str, np.ndarray]] | None:
         sel = ids[a:b]
         return {name: np.asarray(arr.get_orthogonal_selection((p, sel))) for name, arr in arrays.items()}
 
-    return summed_blocks(read, sizes)
+    return summed_blocks(read, sizes, edges=edges)
 
 
 def point_results(store, points: list[int] | None = None) -> list[PointResult]:

@@ -5,30 +5,21 @@ that keeps failing is reported with its traceback while the rest of the run comp
 """
 from __future__ import annotations
 
+import logging
 import sys
 import time
 import traceback
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from ensemble.engine.graph import Plan, build_plan, run_plan_sync, to_delayed
 from ensemble.engine.model import SpecError
-from ensemble.engine.registry import get_model
-from ensemble.engine.seeding import member_seeds
 from ensemble.engine.spec import Spec
-from ensemble.engine.store import RunStore, check_store, create_or_resume, write_shard
-
-
-def run_shard_task(path: str, model_name: str, params: dict, seed: int, point: int, shard: int,
-                   start: int, stop: int, n_shards: int) -> tuple[int, int, float]:
-    """One dask task: simulate members [start, stop) of ``point`` and write shard ``shard``."""
-    t0 = time.perf_counter()
-    model = get_model(model_name)
-    ids = np.arange(start, stop, dtype=np.int64)
-    sums = model.run_shard(params, ids, member_seeds(seed, point, ids))
-    write_shard(path, point, shard, n_shards, sums, model.accumulators(params))
-    return point, shard, time.perf_counter() - t0
+from ensemble.engine.store import RunStore, add_timings, check_store, create_or_resume
+from ensemble.engine.tasks import ShardOutcome
 
 
 @dataclass
@@ -41,6 +32,7 @@ class ClusterOptions:
     jobqueue_config: str | None = None  # YAML with the dask-jobqueue cluster keyword arguments
     jobs: int = 1
     memory_limit: str | None = None     # per worker, e.g. "4GiB"; default: dask's auto split
+    connect_timeout: float = 10.0       # seconds to reach an existing scheduler
 
 
 @dataclass
@@ -49,6 +41,19 @@ class RunReport:
     failed: list[tuple[int, int, str]] = field(default_factory=list)
     seconds: float = 0.0
     dashboard: str | None = None
+    outcomes: list[ShardOutcome] = field(default_factory=list)
+    target_met: bool | None = None      # set by runs with a target error
+
+    def timings(self) -> dict[int, list[float]]:
+        """Per point: [setup seconds, setups, vector seconds, vectors] of the shards computed now."""
+        out: dict[int, list[float]] = {}
+        for o in self.outcomes:
+            t = out.setdefault(o.point, [0.0, 0.0, 0.0, 0.0])
+            t[0] += o.setup_seconds
+            t[1] += o.setups
+            t[2] += o.vector_seconds
+            t[3] += o.vectors
+        return out
 
 
 def _fmt_bytes(n: float) -> str:
@@ -67,6 +72,16 @@ def check_memory(spec: Spec, per_task_limit: float) -> None:
         )
 
 
+def packaged_config(flavour: str) -> str:
+    """The default dask-jobqueue configuration shipped with the package (``ensemble deploy FLAVOUR``)."""
+    from importlib.resources import files
+
+    resource = files("ensemble.deploy") / f"{flavour}.yaml"
+    if not resource.is_file():
+        raise SpecError(f"no packaged jobqueue configuration {flavour!r}; available: slurm, pbs")
+    return resource.read_text()
+
+
 def build_jobqueue_cluster(kind: str, config_path: str | None):
     """A dask-jobqueue cluster (no jobs submitted yet) and the memory one of its tasks may use."""
     import yaml
@@ -76,10 +91,14 @@ def build_jobqueue_cluster(kind: str, config_path: str | None):
     classes = {"slurm": "SLURMCluster", "pbs": "PBSCluster"}
     if flavour not in classes:
         raise SpecError(f"--cluster {kind}: allowed jobqueue:slurm or jobqueue:pbs")
-    path = Path(config_path or Path("deploy") / f"{flavour}.yaml")
-    if not path.is_file():
-        raise SpecError(f"--jobqueue-config {path}: file not found")
-    options = yaml.safe_load(path.read_text()) or {}
+    if config_path:
+        path = Path(config_path)
+        if not path.is_file():
+            raise SpecError(f"--jobqueue-config {path}: file not found")
+        text = path.read_text()
+    else:
+        text = packaged_config(flavour)
+    options = yaml.safe_load(text) or {}
     try:
         import dask_jobqueue
     except ImportError:
@@ -124,10 +143,14 @@ def make_client(opts: ClusterOptions):
     from distributed import Client, LocalCluster
 
     if opts.scheduler or opts.scheduler_file:
-        client = Client(opts.scheduler) if opts.scheduler else Client(scheduler_file=opts.scheduler_file)
-        info = client.scheduler_info().get("workers", {})
-        limits = [w.get("memory_limit", 0) / max(w.get("nthreads", 1), 1) for w in info.values()]
-        return client, None, min(limits) if limits and min(limits) > 0 else float("inf")
+        where = opts.scheduler or f"the scheduler file {opts.scheduler_file}"
+        try:
+            client = (Client(opts.scheduler, timeout=opts.connect_timeout) if opts.scheduler
+                      else Client(scheduler_file=opts.scheduler_file, timeout=opts.connect_timeout))
+        except (OSError, TimeoutError) as exc:
+            raise SpecError(f"cannot reach the dask scheduler at {where} within {opts.connect_timeout:g} s "
+                            f"({type(exc).__name__}); check the address or raise --connect-timeout") from None
+        return client, None, _scheduler_task_memory(client)
     if opts.kind.startswith("jobqueue:"):
         cluster, per_task = build_jobqueue_cluster(opts.kind, opts.jobqueue_config)
         cluster.scale(jobs=opts.jobs)
@@ -135,95 +158,154 @@ def make_client(opts: ClusterOptions):
     kwargs = dict(n_workers=_local_workers(opts), threads_per_worker=opts.threads_per_worker, dashboard_address=":0")
     if opts.memory_limit:
         kwargs["memory_limit"] = opts.memory_limit
-    cluster = LocalCluster(**kwargs)
+    with _workers_ignore_sigint():
+        cluster = LocalCluster(silence_logs=logging.ERROR, **kwargs)
     return Client(cluster), cluster, planned_task_memory(opts)
 
 
-def _task_args(store: RunStore, p: int, s: int, points, table):
-    spec = store.spec
-    return (str(store.path.resolve()), spec.model_name, points[p], spec.seed, p, s,
-            int(table[s, 0]), int(table[s, 1]), len(table))
+@contextmanager
+def _workers_ignore_sigint():
+    """Worker processes started here ignore Ctrl-C (the client shuts them down), so an interrupt prints one
+    message instead of a traceback per worker.  Child processes inherit an ignored SIGINT."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def run_spec(spec: Spec, path: str | Path, opts: ClusterOptions, retries: int = 2, progress: bool = True,
-             max_shards: int | None = None, log=print) -> RunReport:
+             max_shards: int | None = None, log=print, client=None) -> RunReport:
     """Check, create/resume/extend the store at ``path`` and compute its pending shards.
 
-    All refusals (spec mismatch, memory) happen before the store is created or modified.
+    With ``client`` (a connected ``distributed.Client``) the caller's cluster is used and ``opts`` only
+    chooses nothing.  All refusals (spec mismatch, memory) happen before the store is created or modified.
     """
-    check_store(path, spec)
-    planned = planned_task_memory(opts)
-    if planned is not None:  # refuse before starting a cluster that could not hold a shard
-        check_memory(spec, planned)
+    existing = check_store(path, spec)
     report = RunReport()
     t0 = time.perf_counter()
-    if opts.kind == "sync" and not (opts.scheduler or opts.scheduler_file):
-        store, what = create_or_resume(path, spec)
-        log(f"{path}: {what}")
-        _run_sync(store, _pending(store, max_shards), retries, progress, report)
+    if existing is not None and _same_counts(existing.spec, spec) and not existing.pending():
+        done = existing.done()
+        log(f"{path}: nothing to do, all {done.size} shards are done")
+        return report
+    if client is not None:
+        check_memory(spec, _scheduler_task_memory(client))
+        _run_in_client(client, spec, path, retries, progress, max_shards, log, report)
     else:
-        client, cluster, per_task = make_client(opts)
-        try:
-            if planned is None:  # only a running scheduler or jobqueue config knows its limit
-                check_memory(spec, per_task)
+        planned = planned_task_memory(opts)
+        if planned is not None:  # refuse before starting a cluster that could not hold a shard
+            check_memory(spec, planned)
+        if opts.kind == "sync" and not (opts.scheduler or opts.scheduler_file):
             store, what = create_or_resume(path, spec)
             log(f"{path}: {what}")
-            report.dashboard = getattr(client, "dashboard_link", None)
-            if report.dashboard:
-                log(f"dashboard: {report.dashboard}")
-            _run_dask(client, store, _pending(store, max_shards), retries, progress, report)
-        finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
+            _record(store, report, lambda: _run_sync(_plan(store, max_shards), retries, progress, report))
+        else:
+            own_client, cluster, per_task = make_client(opts)
+            try:
+                if planned is None:  # only a running scheduler or jobqueue config knows its limit
+                    check_memory(spec, per_task)
+                _run_in_client(own_client, spec, path, retries, progress, max_shards, log, report)
+            finally:
+                own_client.close()
+                if cluster is not None:
+                    cluster.close()
     report.seconds = time.perf_counter() - t0
     return report
 
 
-def _pending(store: RunStore, max_shards: int | None) -> list[tuple[int, int]]:
+def _same_counts(a: Spec, b: Spec) -> bool:
+    return (a.members, a.realizations, a.vectors) == (b.members, b.realizations, b.vectors)
+
+
+def write_failures(path: str | Path, failed: list[tuple[int, int, str]]) -> Path:
+    """Write the full tracebacks of failed shards to ``<store>/failed-shards.log`` and return its path."""
+    log_file = Path(path) / "failed-shards.log"
+    with log_file.open("w") as fh:
+        for p, s, text in failed:
+            fh.write(f"=== point {p}, shard {s} ===\n{text}\n")
+    return log_file
+
+
+def _scheduler_task_memory(client) -> float:
+    info = client.scheduler_info().get("workers", {})
+    limits = [w.get("memory_limit", 0) / max(w.get("nthreads", 1), 1) for w in info.values()]
+    return min(limits) if limits and min(limits) > 0 else float("inf")
+
+
+def _run_in_client(client, spec, path, retries, progress, max_shards, log, report):
+    store, what = create_or_resume(path, spec)
+    log(f"{path}: {what}")
+    report.dashboard = getattr(client, "dashboard_link", None)
+    if report.dashboard:
+        log(f"dashboard: {report.dashboard}")
+    _record(store, report, lambda: _run_dask(client, _plan(store, max_shards), retries, progress, report))
+
+
+def _record(store: RunStore, report: RunReport, work) -> None:
+    """Run ``work`` and add the measured setup/vector times to the store, also when interrupted."""
+    try:
+        work()
+    finally:
+        if report.outcomes:
+            add_timings(store.path, report.timings())
+
+
+def _plan(store: RunStore, max_shards: int | None) -> Plan:
     pending = store.pending()
-    return pending if max_shards is None else pending[:max_shards]
+    plan = build_plan(store.spec, str(store.path.resolve()), store.shard_range(),
+                      pending if max_shards is None else pending[:max_shards])
+    plan.pending_total = len(pending)
+    return plan
 
 
-def _progress_bar(total: int, enabled: bool):
+def _progress_bar(plan: Plan, enabled: bool):
+    """Counts this run's shards against all pending ones, so the ETA is the whole run's (--max-shards too)."""
     from tqdm.auto import tqdm
 
+    total = max(plan.pending_total, len(plan.shards))
     return tqdm(total=total, unit="shard", disable=not enabled, file=sys.stderr, dynamic_ncols=True)
 
 
-def _run_sync(store, pending, retries, progress, report):
-    points, table = store.spec.points(), store.shard_range()
-    with _progress_bar(len(pending), progress) as bar:
-        for p, s in pending:
-            for attempt in range(retries + 1):
-                try:
-                    run_shard_task(*_task_args(store, p, s, points, table))
-                    report.computed += 1
-                    break
-                except Exception:  # noqa: BLE001 - a failing shard must not stop the run
-                    if attempt == retries:
-                        report.failed.append((p, s, traceback.format_exc()))
+def _run_sync(plan: Plan, retries, progress, report):
+    with _progress_bar(plan, progress) as bar:
+        def done(node, outcome):
+            report.computed += 1
+            report.outcomes.append(outcome)
             bar.update()
 
+        def failed(node, text):
+            report.failed.append((node.point, node.shard, text))
+            bar.update()
 
-def _run_dask(client, store, pending, retries, progress, report):
+        run_plan_sync(plan, done, failed, retries)
+
+
+def _run_dask(client, plan: Plan, retries, progress, report):
     from distributed import as_completed
 
-    points, table = store.spec.points(), store.shard_range()
-    tag = store.spec.hash()[:8]
-    futures = {
-        client.submit(run_shard_task, *_task_args(store, p, s, points, table), key=f"shard-{tag}-{p}-{s}",
-                      retries=retries, pure=False): (p, s)
-        for p, s in pending
-    }
-    with _progress_bar(len(futures), progress) as bar:
+    from dask.highlevelgraph import HighLevelGraph
+
+    if not plan.shards:
+        return
+    # one graph submission for the whole plan: cheaper per shard than computing each delayed object
+    objs = to_delayed(plan)
+    graph = HighLevelGraph.merge(*(o.dask for o in objs))
+    futures = dict(zip(client.get(graph, [o.key for o in objs], sync=False, retries=retries), plan.shards))
+    with _progress_bar(plan, progress) as bar:
         for fut in as_completed(futures):
-            p, s = futures[fut]
+            node = futures.pop(fut)
             if fut.status == "finished":
                 report.computed += 1
+                report.outcomes.append(fut.result())
             else:
                 exc, tb = fut.exception(), fut.traceback()
                 text = "".join(traceback.format_exception(type(exc), exc, tb))
-                report.failed.append((p, s, text))
+                report.failed.append((node.point, node.shard, text))
             fut.release()
             bar.update()

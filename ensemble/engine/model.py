@@ -153,6 +153,9 @@ class Model:
     name: str = ""
     description: str = ""
     params: Sequence[Param] = ()
+    #: Two-level runs only: "cheap" lets every task that needs a realization build it itself;
+    #: "expensive" builds it once in a setup task that feeds all of its vector tasks.
+    setup_cost: str = "cheap"
 
     # ----- required -----
     def accumulators(self, params: dict) -> list[Accumulator]:
@@ -163,6 +166,21 @@ class Model:
 
     def finalize(self, totals: dict[str, np.ndarray], params: dict) -> dict[str, Estimate]:
         raise NotImplementedError
+
+    # ----- optional: two-level members (realization, random vector) -----
+    def prepare(self, params: dict, seed: np.random.SeedSequence) -> Any:
+        """Build one disorder realization from its own stream (shared by all of its vectors)."""
+        raise NotImplementedError
+
+    def run_vectors(self, params: dict, realization: Any, vector_ids: np.ndarray, seeds: list) -> dict[str, np.ndarray]:
+        """Sums over random vectors ``vector_ids`` (one stream each) of one realization."""
+        raise NotImplementedError
+
+    @property
+    def two_level(self) -> bool:
+        """True when the model implements :meth:`prepare` and :meth:`run_vectors`."""
+        cls = type(self)
+        return cls.prepare is not Model.prepare and cls.run_vectors is not Model.run_vectors
 
     # ----- optional -----
     def check(self, params: dict) -> None:
@@ -177,7 +195,7 @@ class Model:
         """Draw the model's figure for a finished (or partial) run into a matplotlib Figure."""
         from ensemble.engine.plotting import default_plot
 
-        default_plot(points, fig)
+        default_plot(points, fig, self.params)
 
     # ----- helpers used by the engine -----
     def param_map(self) -> dict[str, Param]:

@@ -52,16 +52,66 @@ def results_json(model_name: str, points: list[PointResult]) -> dict:
     }
 
 
+SHORT_ARRAY = 8   # 1-d estimators up to this length are printed value by value
+
+
+def _pm(mean, err) -> str:
+    mean, err = float(np.real(mean)), float(np.real(err))
+    if not math.isfinite(err):
+        return f"{mean:.6g} ± n/a"
+    return f"{mean:.6g} ± {err:.2g}"
+
+
 def format_scalar_table(points: list[PointResult], swept: list[str]) -> str:
-    """Human table: one block per point; scalars as mean ± err, arrays by shape only."""
+    """Human table: one block per point; scalars and short 1-d arrays as mean ± err, longer arrays by shape."""
     lines = []
+    no_error = False
     for i, pt in enumerate(points):
         head = ", ".join(f"{k}={pt.params[k]}" for k in swept) or "single point"
         lines.append(f"point {i} ({head}): {pt.members_done} members")
         for name, r in pt.estimates.items():
+            unit = f" {r.unit}" if r.unit else ""
             if r.mean.ndim == 0:
-                unit = f" {r.unit}" if r.unit else ""
-                lines.append(f"  {name:<24} {float(r.mean):.6g} ± {float(r.stderr):.2g}{unit}")
+                lines.append(f"  {name:<24} {_pm(r.mean, r.stderr)}{unit}")
+                no_error |= not math.isfinite(float(np.real(r.stderr)))
+            elif r.mean.ndim == 1 and r.mean.size <= SHORT_ARRAY:
+                axis = np.asarray(r.coords.get(r.dims[0], np.arange(r.mean.size)))
+                lines.append(f"  {name}{unit}:")
+                for x, m, e in zip(axis, r.mean, r.stderr):
+                    label = f"{r.dims[0]}={x:.6g}" if np.ndim(x) == 0 and np.isreal(x) else f"{r.dims[0]}={x}"
+                    lines.append(f"    {label:<22} {_pm(m, e)}")
             else:
                 lines.append(f"  {name:<24} array {tuple(r.dims)} shape {r.mean.shape}")
+    if no_error:
+        lines.append("(± n/a: an error bar needs at least two jackknife blocks, i.e. two shards done per point)")
+    return "\n".join(lines)
+
+
+def variance_json(report) -> dict:
+    """Variance components of one point as JSON (``optimal_vectors`` depends on measured times)."""
+    out = {"reason": report.reason} if report.reason else {}
+    for name, c in report.estimators.items():
+        s_opt = report.optimal_vectors(name)
+        out[name] = {"between": c.between, "within": c.within, "realizations": c.realizations,
+                     "vectors_per_realization": c.vectors_mean,
+                     "optimal_vectors": None if s_opt is None or not math.isfinite(s_opt) else s_opt}
+    return out
+
+
+def format_variance(reports) -> str:
+    lines = ["variance components (between realizations / within a realization, per vector):"]
+    for rep in reports:
+        if rep.reason:
+            lines.append(f"  point {rep.point}: {rep.reason}")
+            continue
+        cost = (f"; measured {rep.setup_seconds:.3g} s per setup, {rep.vector_seconds:.3g} s per vector"
+                if rep.setup_seconds is not None else "")
+        lines.append(f"  point {rep.point}{cost}")
+        for name, c in rep.estimators.items():
+            s_opt = rep.optimal_vectors(name)
+            best = ("" if s_opt is None else
+                    "; best vectors/realization: any number (no realization variance)" if not math.isfinite(s_opt)
+                    else f"; best vectors/realization ≈ {max(s_opt, 1.0):.3g}")
+            lines.append(f"    {name:<22} between {c.between:.4g}, within {c.within:.4g} "
+                         f"({c.realizations} realizations, {c.vectors_mean:.3g} vectors each){best}")
     return "\n".join(lines)

@@ -1,9 +1,14 @@
 """Member seeding and the shard table.
 
-Member ``m`` of point ``p`` draws from ``SeedSequence(seed, spawn_key=(p, m))``, so a member's
-random stream depends on nothing but (seed, p, m): not on shard size, worker count or restarts.
-A shard is a fixed contiguous block ``[start, stop)`` of member ids; extending an ensemble appends
-new shards after the old ones and never re-cuts existing shards.
+Flat runs: member ``m`` of point ``p`` draws from ``SeedSequence(seed, spawn_key=(p, m))``.
+Two-level runs (realizations x vectors): realization ``r`` of point ``p`` draws its disorder from
+``SeedSequence(seed, spawn_key=(p, r))`` and its vector ``v`` from ``SeedSequence(seed, spawn_key=(p, r, v))``,
+a child of the realization's sequence.  A stream depends on nothing but these ids: not on shard size,
+worker count, restarts, or how many realizations or vectors the run has.
+
+A shard is a fixed block of members.  Flat: rows ``[start, stop)`` of member ids.  Two-level: rows
+``[r0, r1, v0, v1)``, a rectangle of realizations x vectors.  Extending an ensemble appends shards after
+the old ones and never re-cuts existing shards.
 """
 from __future__ import annotations
 
@@ -12,6 +17,14 @@ import numpy as np
 
 def member_seeds(seed: int, point: int, member_ids) -> list[np.random.SeedSequence]:
     return [np.random.SeedSequence(seed, spawn_key=(point, int(m))) for m in member_ids]
+
+
+def realization_seed(seed: int, point: int, realization: int) -> np.random.SeedSequence:
+    return np.random.SeedSequence(seed, spawn_key=(point, int(realization)))
+
+
+def vector_seeds(seed: int, point: int, realization: int, vector_ids) -> list[np.random.SeedSequence]:
+    return [np.random.SeedSequence(seed, spawn_key=(point, int(realization), int(v))) for v in vector_ids]
 
 
 def shard_table(members: int, shard_size: int, existing: np.ndarray | None = None) -> np.ndarray:
@@ -28,3 +41,50 @@ def shard_table(members: int, shard_size: int, existing: np.ndarray | None = Non
         table.append((start, stop))
         start = stop
     return np.asarray(table, dtype=np.int64).reshape(-1, 2)
+
+
+def _cut_rectangle(r_lo: int, r_hi: int, v_lo: int, v_hi: int, shard_size: int) -> list[tuple[int, int, int, int]]:
+    """Cut realizations [r_lo, r_hi) x vectors [v_lo, v_hi) into shards of about ``shard_size`` members.
+
+    When a realization's vectors fit in one shard, a shard holds whole realizations (its setup is never
+    split across tasks); otherwise each shard holds one realization and a block of its vectors.
+    """
+    width = v_hi - v_lo
+    rows = []
+    if width <= 0 or r_hi <= r_lo:
+        return rows
+    if shard_size >= width:
+        per = shard_size // width
+        for r in range(r_lo, r_hi, per):
+            rows.append((r, min(r + per, r_hi), v_lo, v_hi))
+    else:
+        for r in range(r_lo, r_hi):
+            for v in range(v_lo, v_hi, shard_size):
+                rows.append((r, r + 1, v, min(v + shard_size, v_hi)))
+    return rows
+
+
+def two_level_table(realizations: int, vectors: int, shard_size: int, existing: np.ndarray | None = None) -> np.ndarray:
+    """Return an int64 array (shards, 4) of [r0, r1, v0, v1) rectangles covering realizations x vectors.
+
+    ``existing`` is kept as is.  New vectors of old realizations come first, then the new realizations
+    with all their vectors, so either axis can grow without touching what was computed.
+    """
+    old = np.zeros((0, 4), dtype=np.int64) if existing is None else np.asarray(existing, dtype=np.int64)
+    r_old = int(old[:, 1].max()) if len(old) else 0
+    v_old = int(old[:, 3].max()) if len(old) else 0
+    if realizations < r_old or vectors < v_old:
+        raise ValueError(f"realizations x vectors = {realizations} x {vectors} is fewer than the "
+                         f"{r_old} x {v_old} already in the store")
+    rows = [tuple(int(x) for x in row) for row in old]
+    rows += _cut_rectangle(0, r_old, v_old, vectors, shard_size)
+    rows += _cut_rectangle(r_old, realizations, 0, vectors, shard_size)
+    return np.asarray(rows, dtype=np.int64).reshape(-1, 4)
+
+
+def shard_members(table: np.ndarray) -> np.ndarray:
+    """Members in each shard of a flat (shards, 2) or two-level (shards, 4) table."""
+    table = np.asarray(table)
+    if table.shape[1] == 2:
+        return table[:, 1] - table[:, 0]
+    return (table[:, 1] - table[:, 0]) * (table[:, 3] - table[:, 2])

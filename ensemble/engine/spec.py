@@ -15,18 +15,54 @@ from typing import Any
 from ensemble.engine.model import REQUIRED, Model, SpecError
 from ensemble.engine.registry import get_model
 
-ENSEMBLE_KEYS = {"members": "int >= 1", "shard_size": "int >= 1", "seed": "int >= 0"}
+ENSEMBLE_KEYS = {"members": "int >= 1", "realizations": "int >= 1", "vectors": "int >= 1",
+                 "shard_size": "int >= 1", "seed": "int >= 0"}
 TOP_KEYS = {"model", "params", "ensemble", "title"}
 
 
 @dataclass
 class Spec:
+    """A validated run spec.  Build one with :meth:`from_file` or :meth:`from_dict`; derive variants
+    with :meth:`replace` (ensemble keys or parameters), which validates again."""
+
     model_name: str
     params: dict[str, Any]          # validated, defaults filled; swept params hold lists
-    members: int
+    members: int                    # per point; realizations * vectors for two-level runs
     shard_size: int
     seed: int
     title: str = ""
+    realizations: int | None = None  # set (with vectors) for two-level runs
+    vectors: int | None = None
+    implicit: tuple[str, ...] = ()   # ensemble keys the spec did not give (their defaults were used)
+
+    @classmethod
+    def from_file(cls, path: str | Path, **overrides) -> "Spec":
+        return load_spec(path).replace(**overrides) if overrides else load_spec(path)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any], **overrides) -> "Spec":
+        return spec_from_dict(raw).replace(**overrides) if overrides else spec_from_dict(raw)
+
+    def replace(self, **overrides) -> "Spec":
+        """A new spec with ensemble keys (members, realizations, vectors, shard_size, seed), ``title`` or
+        model parameters replaced."""
+        raw = self.to_dict()
+        raw["params"] = dict(raw["params"])
+        raw["ensemble"] = dict(raw["ensemble"])
+        for key, value in overrides.items():
+            if key == "title":
+                raw["title"] = value
+            elif key in ENSEMBLE_KEYS:
+                if key == "members" and self.two_level:
+                    raise SpecError("members: this is a two-level run; set realizations and vectors instead")
+                raw["ensemble"][key] = value
+            else:
+                raw["params"][key] = value
+        return spec_from_dict(raw)
+
+    @property
+    def two_level(self) -> bool:
+        return self.realizations is not None
 
     @property
     def model(self) -> Model:
@@ -44,23 +80,28 @@ class Spec:
         return [{**self.params, **dict(zip(swept, combo))} for combo in combos]
 
     def to_dict(self) -> dict[str, Any]:
+        counts = ({"realizations": self.realizations, "vectors": self.vectors} if self.two_level
+                  else {"members": self.members})
         d = {
             "model": self.model_name,
             "params": self.params,
-            "ensemble": {"members": self.members, "shard_size": self.shard_size, "seed": self.seed},
+            "ensemble": {**counts, "shard_size": self.shard_size, "seed": self.seed},
         }
         if self.title:
             d["title"] = self.title
         return d
 
     def identity(self) -> dict[str, Any]:
-        """What must match for a store to be resumed: everything but the member count and title."""
-        return {
+        """What must match for a store to be resumed: everything but the member counts and title."""
+        ident = {
             "model": self.model_name,
             "params": self.params,
             "shard_size": self.shard_size,
             "seed": self.seed,
         }
+        if self.two_level:
+            ident["members"] = "realizations x vectors"
+        return ident
 
     def hash(self) -> str:
         blob = json.dumps(self.identity(), sort_keys=True, separators=(",", ":"))
@@ -77,6 +118,22 @@ def _check_int(section: str, key: str, value: Any, low: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < low:
         raise SpecError(f"{section}.{key} = {value!r}: allowed {ENSEMBLE_KEYS[key]}")
     return value
+
+
+def _ensemble_counts(model: Model, ens: dict[str, Any]) -> tuple[int, int | None, int | None]:
+    """(members, realizations, vectors) from the [ensemble] table; the last two are None for flat runs."""
+    if "realizations" in ens or "vectors" in ens:
+        if "members" in ens:
+            raise SpecError("ensemble: give either members or realizations (and vectors), not both")
+        if not model.two_level:
+            raise SpecError(f"ensemble.realizations: model {model.name!r} has no realization/vector split; "
+                            "use ensemble.members")
+        if "realizations" not in ens:
+            raise SpecError("ensemble.vectors: also give ensemble.realizations")
+        r = _check_int("ensemble", "realizations", ens["realizations"], 1)
+        v = _check_int("ensemble", "vectors", ens.get("vectors", 1), 1)
+        return r * v, r, v
+    return _check_int("ensemble", "members", ens.get("members", 1), 1), None, None
 
 
 def spec_from_dict(raw: dict[str, Any], members_override: int | None = None) -> Spec:
@@ -117,14 +174,19 @@ def spec_from_dict(raw: dict[str, Any], members_override: int | None = None) -> 
     extra = set(ens) - set(ENSEMBLE_KEYS)
     if extra:
         raise SpecError(f"ensemble.{sorted(extra)[0]}: unknown key; allowed: {', '.join(ENSEMBLE_KEYS)}")
-    members = members_override if members_override is not None else ens.get("members", 1)
+    if members_override is not None:
+        ens = {**ens, "members": members_override}
+    members, realizations, vectors = _ensemble_counts(model, ens)
     spec = Spec(
         model_name=raw["model"],
         params=params,
-        members=_check_int("ensemble", "members", members, 1),
+        members=members,
         shard_size=_check_int("ensemble", "shard_size", ens.get("shard_size", 1), 1),
         seed=_check_int("ensemble", "seed", ens.get("seed", 0), 0),
         title=str(raw.get("title", "")),
+        realizations=realizations,
+        vectors=vectors,
+        implicit=tuple(k for k in ("members", "seed") if k not in ens and not (k == "members" and realizations)),
     )
     for point in spec.points():
         model.check(point)

@@ -3,8 +3,11 @@
 Layout of one run (a zarr group):
   <accumulator>  (point, shard, *shape)   one chunk per (point, shard): concurrent writers never share a chunk
   done           (point, shard) bool      set only after the shard's accumulators are written
-  shard_range    (shard, 2) int64         [start, stop) member ids of each shard
-  point, shard   coordinate arrays; swept parameters as 1-d arrays along ``point``;
+  shard_range    (shard, 2) int64         [start, stop) member ids of each shard (flat runs), or
+                 (shard, 4) int64         [r0, r1, v0, v1) realizations x vectors (two-level runs)
+  point, shard   coordinate arrays; swept parameters as 1-d arrays along ``point`` (a swept grid parameter,
+                 e.g. a list of temperature lists, as ``<name>_per_point``: one JSON string per point; an
+                 accumulator axis whose coordinates then change per point as ``<dim>_coords`` (point, dim));
   per-dim coordinate arrays declared by the model's accumulators.
 Group attributes: spec, spec_hash, model, package version, swept parameter names.
 ``dimension_names`` are set on every array so ``xarray.open_zarr`` gives labelled arrays.
@@ -24,7 +27,7 @@ import zarr
 
 from ensemble import __version__
 from ensemble.engine.model import Accumulator, Model, SpecError
-from ensemble.engine.seeding import shard_table
+from ensemble.engine.seeding import shard_members, shard_table, two_level_table
 from ensemble.engine.spec import Spec, describe_difference, spec_from_dict
 
 RESERVED = {"done", "shard_range", "point", "shard", "members"}
@@ -46,6 +49,10 @@ class RunStore:
     def done(self) -> np.ndarray:
         return np.asarray(self.group["done"][:], dtype=bool)
 
+    def shard_sizes(self) -> np.ndarray:
+        """Members in each shard."""
+        return shard_members(self.shard_range())
+
     def pending(self) -> list[tuple[int, int]]:
         done = self.done()
         return [(int(p), int(s)) for p, s in zip(*np.nonzero(~done))]
@@ -64,7 +71,8 @@ def _check_layout(model: Model, spec: Spec) -> list[Accumulator]:
         other = {a.name: a.shape for a in model.accumulators(point)}
         if other != shapes:
             swept = ", ".join(spec.swept())
-            raise SpecError(f"the swept parameters ({swept}) change accumulator shapes; run those values as separate stores")
+            raise SpecError(f"the swept parameters ({swept}) change accumulator shapes; a swept grid must keep "
+                            "its length at every point (or run those values as separate stores)")
     names = {a.name for a in accs}
     clash = (names | set(spec.swept())) & RESERVED or names & set(spec.swept())
     if clash:
@@ -92,6 +100,8 @@ def check_store(path: str | Path, spec: Spec) -> RunStore | None:
     _check_layout(spec.model, spec)
     if not (path.exists() and any(path.iterdir())):
         return None
+    if not (path / "zarr.json").is_file():
+        raise StoreError(f"{path} is a non-empty directory that is not a run store; refusing to write into it")
     store = open_store(path)
     stored = store.spec
     if stored.hash() != spec.hash():
@@ -99,9 +109,24 @@ def check_store(path: str | Path, spec: Spec) -> RunStore | None:
             f"{path} holds a different run ({describe_difference(stored.identity(), spec.identity())}); "
             "use another --store"
         )
-    if spec.members < stored.members:
-        raise StoreError(f"--members {spec.members} is below the {stored.members} members already in {path}")
+    if spec.two_level:
+        for key in ("realizations", "vectors"):
+            new, old = getattr(spec, key), getattr(stored, key)
+            if new < old:
+                raise StoreError(f"{key} = {new} (from the spec or --{key}) is below the {old} already in {path}; "
+                                 f"resume it with `ensemble run --store {path}` or give --{key} >= {old}")
+    elif spec.members < stored.members:
+        raise StoreError(f"members = {spec.members} (from the spec or --members) is below the {stored.members} "
+                         f"members already in {path}; resume it with `ensemble run --store {path}` or give --members >= "
+                         f"{stored.members}")
     return store
+
+
+def table_for(spec: Spec, existing: np.ndarray | None = None) -> np.ndarray:
+    """The shard table of ``spec``, extending ``existing`` (a stored table) when given."""
+    if spec.two_level:
+        return two_level_table(spec.realizations, spec.vectors, spec.shard_size, existing)
+    return shard_table(spec.members, spec.shard_size, existing)
 
 
 def create_or_resume(path: str | Path, spec: Spec) -> tuple[RunStore, str]:
@@ -115,11 +140,11 @@ def create_or_resume(path: str | Path, spec: Spec) -> tuple[RunStore, str]:
     if existing is None:
         return _create(path, spec, _check_layout(spec.model, spec)), "new store"
     stored = existing.spec
-    if spec.members == stored.members:
+    if (spec.members, spec.realizations, spec.vectors) == (stored.members, stored.realizations, stored.vectors):
         done = existing.done()
         return open_store(path, mode="r+"), f"resuming: {int(done.sum())} of {done.size} shards done"
     old = existing.shard_range()
-    table = shard_table(spec.members, spec.shard_size, existing=old)
+    table = table_for(spec, existing=old)
     group = zarr.open_group(str(path), mode="r+", use_consolidated=False)
     _resize_shards(group, len(table))
     group = zarr.open_group(str(path), mode="r+", use_consolidated=False)  # fresh shapes after resize
@@ -127,8 +152,9 @@ def create_or_resume(path: str | Path, spec: Spec) -> tuple[RunStore, str]:
     group["shard"][:] = np.arange(len(table))
     group.attrs["spec"] = _json_safe(spec.to_dict())
     _consolidate(path)
-    return open_store(path, mode="r+"), (
-        f"extending: members {stored.members} -> {spec.members} ({len(table) - len(old)} new shards per point)")
+    what = (f"realizations x vectors {stored.realizations} x {stored.vectors} -> {spec.realizations} x {spec.vectors}"
+            if spec.two_level else f"members {stored.members} -> {spec.members}")
+    return open_store(path, mode="r+"), f"extending: {what} ({len(table) - len(old)} new shards per point)"
 
 
 def _consolidate(path: Path) -> None:
@@ -147,28 +173,55 @@ def _resize_shards(group: zarr.Group, n_shards: int) -> None:
             arr.resize(tuple(shape))
 
 
+def _swept_array_name(spec: Spec, name: str) -> str:
+    """Store name of a swept parameter: grid parameters get a suffix, as the grid may also be a dimension."""
+    return f"{name}_per_point" if spec.model.param_map()[name].array else name
+
+
+def _varying_coords(model: Model, points: list[dict]) -> dict[str, np.ndarray]:
+    """Accumulator coordinates whose values change from point to point, as (point, n) arrays."""
+    per_point = []
+    for point in points:
+        coords: dict[str, np.ndarray] = {}
+        for acc in model.accumulators(point):
+            for dim, values in acc.coords.items():
+                coords.setdefault(dim, np.asarray(values))
+        per_point.append(coords)
+    first = per_point[0]
+    return {dim: np.stack([c[dim] for c in per_point]) for dim in first
+            if any(not np.array_equal(c[dim], first[dim]) for c in per_point[1:])}
+
+
 def _create(path: Path, spec: Spec, accs: list[Accumulator]) -> RunStore:
     points = spec.points()
     swept = spec.swept()
-    table = shard_table(spec.members, spec.shard_size)
+    table = table_for(spec)
     n_p, n_s = len(points), len(table)
     group = zarr.open_group(str(path), mode="w")
-    coord_attr = {"coordinates": " ".join(swept)} if swept else {}
+    stored_names = [_swept_array_name(spec, name) for name in swept]
+    coord_attr = {"coordinates": " ".join(stored_names)} if swept else {}
+    per_point_coords = _varying_coords(spec.model, points)
 
     group.create_array("point", data=np.arange(n_p), dimension_names=("point",))
     group.create_array("shard", data=np.arange(n_s), chunks=(max(n_s, 1024),), dimension_names=("shard",))
-    group.create_array("shard_range", data=table, chunks=(max(n_s, 1024), 2), dimension_names=("shard", "range"))
-    for name in swept:
+    group.create_array("shard_range", data=table, chunks=(max(n_s, 1024), table.shape[1]),
+                       dimension_names=("shard", "range"))
+    for name, stored in zip(swept, stored_names):
         values = [pt[name] for pt in points]
         if isinstance(values[0], list):  # array-valued parameter swept: store as a JSON string per point
             values = [json.dumps(v) for v in values]
         data = np.asarray(values)
-        group.create_array(name, data=data if data.dtype.kind != "U" else data.astype(object).astype(str),
+        group.create_array(stored, data=data if data.dtype.kind != "U" else data.astype(object).astype(str),
                            dimension_names=("point",))
     coords_written: dict[str, np.ndarray] = {}
     for acc in accs:
         for dim, values in acc.coords.items():
             values = np.asarray(values)
+            if dim in per_point_coords:  # a swept grid: its values differ between points
+                if dim not in coords_written:
+                    group.create_array(f"{dim}_coords", data=per_point_coords[dim], dimension_names=("point", dim))
+                    coords_written[dim] = values
+                continue
             if dim in coords_written:
                 if not np.array_equal(coords_written[dim], values):
                     raise SpecError(f"dimension {dim!r} has two different coordinate arrays")
@@ -251,3 +304,18 @@ def write_shard(path: str, point: int, shard: int, n_shards: int, sums: dict[str
             raise ValueError(f"run_shard returned {acc.name!r} with shape {value.shape}, declared {acc.shape}")
         _writer(path, acc.name, n_shards).write(point, shard, value)
     _writer(path, "done", n_shards).write(point, shard, np.True_)
+
+
+def add_timings(path: str | Path, per_point: dict[int, list[float]]) -> None:
+    """Add measured [setup seconds, setups, vector seconds, vectors] per point to the store's attributes.
+
+    Only the client that runs the store writes attributes; the numbers feed the cost model of
+    :func:`ensemble.engine.variance.variance_components`.
+    """
+    group = zarr.open_group(str(path), mode="r+", use_consolidated=False)
+    timing = {str(k): list(v) for k, v in (group.attrs.asdict().get("timing") or {}).items()}
+    for p, values in per_point.items():
+        old = timing.get(str(p), [0.0, 0.0, 0.0, 0.0])
+        timing[str(p)] = [a + b for a, b in zip(old, values)]
+    group.attrs["timing"] = timing
+    _consolidate(Path(path))

@@ -6,6 +6,7 @@ instance; modules are imported only when their model is asked for.
 
 REGISTRY = {
     "normal_mean": "ensemble.models.normal_mean:MODEL",
+    "normal_two_level": "ensemble.models.normal_two_level:MODEL",
     # seed 000: large-N electrons + TLSs
     "large_n_tls": "ensemble.models.large_n_tls:MODEL",
     # seed 001: electron-TLS chain (FTLM, DMFT, static disorder + RTA)

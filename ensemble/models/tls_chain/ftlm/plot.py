@@ -1,10 +1,19 @@
-"""Fig. 1 layout of seed 001: sigma(w) per temperature (left) and rho(T) with its delta band (right)."""
+"""Fig. 1 layout of seed 001: sigma(w) per temperature (left) and rho(T) with its delta band (right).
+
+Units t = e = a = hbar = k_B = 1: sigma in e²a/ħ, rho in ħ/(e²a), energies and temperatures in t."""
 from __future__ import annotations
 
 import numpy as np
 
+from ensemble.engine.plotting import legend, param_units, point_label
+
+SYMBOLS = {"omega0": r"$\omega_0$"}
+
 
 def plot_points(points, fig):
+    from . import MODEL
+
+    units = param_units(MODEL.params)
     rows = max(1, len(points))
     for row, pt in enumerate(points):
         est = pt.estimates
@@ -13,27 +22,30 @@ def plot_points(points, fig):
             s = est["sigma"]
             temps, omega = s.coords["T"], s.coords["omega"]
             for it, temp in enumerate(temps):
-                line, = ax.plot(omega, s.mean[it], lw=1, label=f"T={temp:g}")
+                line, = ax.plot(omega, s.mean[it], lw=1, label=f"T = {temp:g} t")
                 err = s.stderr[it]
                 if np.isfinite(err).any():
                     ax.fill_between(omega, s.mean[it] - err, s.mean[it] + err, color=line.get_color(), alpha=0.25)
             ax.set_xlim(0, min(3.0, omega[-1]))
-            ax.set_ylabel(r"$\sigma(\omega)$ per particle")
-            ax.set_title(f"N={pt.params['N']}, g={pt.params['g']}, $\\omega_0$={pt.params['omega0']}", fontsize=8)
+            ax.set_ylabel(r"$\sigma(\omega)$ per particle [$e^2a/\hbar$]", fontsize=8)
+            ax.set_title(point_label(pt.params, ["N", "g", "omega0"], units, SYMBOLS) + " (band: ±1 s.e.)",
+                         fontsize=8)
             if row == 0:
-                ax.legend(fontsize=6, ncol=2)
-        if row == rows - 1:
-            ax.set_xlabel(r"$\omega/t$")
+                legend(ax, fontsize=6, ncol=2)
+        ax.set_xlabel(r"$\omega$ [t]")
         ax = fig.add_subplot(rows, 2, 2 * row + 2)
         if "rho" in est:
             r = est["rho"]
             temps = r.coords["T"]
-            ax.errorbar(temps, r.mean, yerr=r.stderr, marker="o", ms=3, lw=1, label="FTLM")
+            p = pt.params
+            mid = np.sqrt(p["delta_dc_min"] * p["delta_dc_max"])
+            ax.errorbar(temps, r.mean, yerr=r.stderr, marker="o", ms=3, lw=1,
+                        label=f"FTLM, filter δ ≈ {mid:.2g} t (±1 s.e.)")
             if "rho_delta" in est:
                 band = est["rho_delta"].mean
-                ax.fill_between(temps, band.min(axis=1), band.max(axis=1), alpha=0.3, label=r"$\delta$ band")
-            ax.set_ylabel(r"$\rho$")
+                ax.fill_between(temps, band.min(axis=1), band.max(axis=1), alpha=0.3,
+                                label=f"range over δ = {p['delta_dc_min']:g}–{p['delta_dc_max']:g} t")
+            ax.set_ylabel(r"$\rho$ [$\hbar/(e^2a)$]", fontsize=8)
             if row == 0:
-                ax.legend(fontsize=6)
-        if row == rows - 1:
-            ax.set_xlabel(r"$T/t$")
+                legend(ax, fontsize=6)
+        ax.set_xlabel("T [t]")
