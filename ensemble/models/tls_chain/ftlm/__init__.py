@@ -51,7 +51,7 @@ def _sector(params, member_id, rng):
 
 class ChainFTLM(Model):
     name = "chain_ftlm"
-    description = "one electron + TLS chain: sigma(w,T), rho(T) by finite-temperature Lanczos"
+    description = "one electron + TLS chain: sigma(w,T), rho(T) by finite-temperature Lanczos or typicality"
     params = (
         Param("N", int, 12, doc="chain length N_s (sector dimension 2^N)", low=3, high=30),
         Param("g", float, 1.0, unit="t", doc="electron-TLS coupling", low=0.0),
