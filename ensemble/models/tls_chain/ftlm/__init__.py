@@ -1,4 +1,4 @@
-"""Electron-TLS chain by finite-temperature Lanczos (seed 001, Rammal, Ciuchi, Fratini, Sec. II).
+"""Electron-TLS chain by finite-temperature Lanczos or dynamical typicality (seed 001, Rammal, Ciuchi, Fratini).
 
 H = -t sum_<ij> c+_i c_j + (w0/2) sum_i sigma^z_i - g sum_i n_i sigma^x_i, one electron on a ring
 of N sites.  Units t = e = a = hbar = k_B = 1.  Sign of the current: J = -dH/dA with Peierls
@@ -15,6 +15,9 @@ Conventions of the outputs (all thermal averages are FTLM ratio estimates over t
                (current sum rule: equals J2); fsum = (pi/2) <-H_kin>.
   sw_total, sw_partial   SW(inf) and SW(sw_cutoff) of Eq. (2), from the unfiltered spectrum.
   omega_L, L   peak of sigma_delta(w) above ``peak_min`` and L/a = sqrt(2t/omega_L).
+``method``: "ftlm" (default; Lanczos basis kept, 16 D M bytes, M^2 D cross-matrix work) or "dqt"
+(``typicality``: imaginary- then real-time Chebyshev propagation of each start vector, ~14 vectors
+of memory, no M; same outputs except ``drude_thermal``, and SW(Lambda) of sigma_delta).
 Members are start vectors: member m uses sector K = 2 pi (m mod N)/N (``boundary = "pbc"``, all
 sectors equally often when members is a multiple of N) or K uniform in [0, 2 pi) drawn from its
 own stream (``"twist"``: twisted-boundary averaging); the random vector is complex Gaussian.
@@ -25,8 +28,9 @@ import numpy as np
 
 from ensemble.engine.model import Accumulator, Estimate, Model, Param, SpecError
 
-from . import spectra
+from . import spectra, typicality
 from .ftlm import BLOCK, tally
+from .typicality_estimates import delta_min as _delta_min, dqt_accumulators, dqt_finalize, dqt_memory_bytes
 
 N_DC = 5
 SCALARS = ("Z", "E", "Ekin", "J2", "C0")
@@ -47,7 +51,7 @@ def _sector(params, member_id, rng):
 
 class ChainFTLM(Model):
     name = "chain_ftlm"
-    description = "one electron + TLS chain: sigma(w,T), rho(T) by finite-temperature Lanczos"
+    description = "one electron + TLS chain: sigma(w,T), rho(T) by finite-temperature Lanczos or typicality"
     params = (
         Param("N", int, 12, doc="chain length N_s (sector dimension 2^N)", low=3, high=30),
         Param("g", float, 1.0, unit="t", doc="electron-TLS coupling", low=0.0),
@@ -66,6 +70,8 @@ class ChainFTLM(Model):
         Param("sw_cutoff", float, 0.25, unit="t", doc="Lambda of the partial spectral weight", low=0.0),
         Param("peak_min", float, 0.1, unit="t", doc="omega_L is the sigma maximum above this", low=0.0),
         Param("reorth", bool, False, doc="full reorthogonalization (exact-arithmetic checks only)"),
+        Param("method", str, "ftlm", choices=("ftlm", "dqt"),
+              doc="ftlm: Lanczos (memory 16 D M); dqt: Chebyshev typicality (memory ~14 D vectors)"),
     )
 
     def check(self, params):
@@ -82,9 +88,15 @@ class ChainFTLM(Model):
             raise SpecError(f"params.T: {tmin} < g/600 underflows the Boltzmann weights; raise the lowest T")
         if params["omega_out"] > params["omega_max"]:
             raise SpecError("params.omega_out: must not exceed omega_max")
+        if params["method"] == "dqt" and tmin < 4 * _delta_min(params) / np.pi:
+            # the Kubo kernel decays like the time window only for t < pi T/delta^2 (correlation.py)
+            raise SpecError(f"params.T: {tmin} < 4 delta/pi = {4 * _delta_min(params) / np.pi:.4g} is too cold "
+                            "for method dqt at this delta; raise the lowest T or delta")
 
     # ----- accumulators -----
     def accumulators(self, params):
+        if params["method"] == "dqt":
+            return dqt_accumulators(params)
         temps = np.asarray(params["T"], dtype=float)
         h, nb = _grid(params)
         tc = {"T": temps}
@@ -100,18 +112,27 @@ class ChainFTLM(Model):
         temps = np.asarray(params["T"], dtype=float)
         h, nb = _grid(params)
         totals = {a.name: np.zeros(a.shape) for a in self.accumulators(params)}
+        dqt = params["method"] == "dqt"
+        if dqt:
+            dt, n_t = typicality.time_grid(n, params["g"], params["omega0"], _delta_min(params),
+                                           params["omega_max"])
         for mid, seed in zip(member_ids, seeds):
             rng = np.random.default_rng(seed)
             k = _sector(params, mid, rng)
             d = 1 << n
             r = rng.standard_normal(d) + 1j * rng.standard_normal(d)
-            out = tally(n, k, params["g"], params["omega0"], r, params["M"], temps, h, nb,
-                        reorth=params["reorth"])
+            if dqt:
+                out = typicality.tally(n, k, params["g"], params["omega0"], r, temps, dt, n_t)
+            else:
+                out = tally(n, k, params["g"], params["omega0"], r, params["M"], temps, h, nb,
+                            reorth=params["reorth"])
             for key, val in out.items():
                 totals[key] += val
         return totals
 
     def memory_bytes(self, params, shard_size):
+        if params["method"] == "dqt":
+            return dqt_memory_bytes(params)
         d = 1 << params["N"]
         m = min(params["M"], d)
         # run-1 basis (+ run-2 basis with reorth), GEMM block and its conjugate copy, ~16 work vectors;
@@ -124,6 +145,8 @@ class ChainFTLM(Model):
 
     # ----- estimators -----
     def finalize(self, totals, params):
+        if params["method"] == "dqt":
+            return dqt_finalize(totals, params)
         temps = np.asarray(params["T"], dtype=float)
         h, nb = _grid(params)
         z = totals["Z"]
@@ -139,10 +162,8 @@ class ChainFTLM(Model):
         est["sw_partial"] = Estimate(spectra.spectral_weight(weights, h, params["sw_cutoff"]), ("T",), tc)
         est["drude_thermal"] = Estimate(weights[:, 0].copy(), ("T",), tc)  # D of D delta(w)
 
-        nout = int(round(params["omega_out"] / h)) + 1
+        nout, stride, omega = spectra.output_omegas(h, params["delta"], params["omega_out"])
         sig_full = spectra.broadened(weights, h, params["delta"])
-        stride = max(1, int(params["delta"] / (5 * h)))
-        omega = np.arange(nout)[::stride] * h
         est["sigma"] = Estimate(sig_full[:, :nout:stride], ("T", "omega"), {"T": temps, "omega": omega})
         wl = spectra.peak_position(sig_full[:, :nout], h, params["peak_min"])
         est["omega_L"] = Estimate(wl, ("T",), tc)

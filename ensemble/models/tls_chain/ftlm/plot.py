@@ -40,7 +40,7 @@ def plot_points(points, fig):
             p = pt.params
             mid = np.sqrt(p["delta_dc_min"] * p["delta_dc_max"])
             ax.errorbar(temps, r.mean, yerr=r.stderr, marker="o", ms=3, lw=1,
-                        label=f"FTLM, filter δ ≈ {mid:.2g} t (±1 s.e.)")
+                        label=f"{p.get('method', 'ftlm').upper()}, filter δ ≈ {mid:.2g} t (±1 s.e.)")
             if "rho_delta" in est:
                 band = est["rho_delta"].mean
                 ax.fill_between(temps, band.min(axis=1), band.max(axis=1), alpha=0.3,

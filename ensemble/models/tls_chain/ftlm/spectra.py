@@ -10,6 +10,13 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
 
+def output_omegas(h: float, delta: float, omega_out: float):
+    """(node count on [0, omega_out], stride, reported w): sigma(w) is reported every ~delta/5."""
+    nout = int(round(omega_out / h)) + 1
+    stride = max(1, int(delta / (5 * h)))
+    return nout, stride, np.arange(nout)[::stride] * h
+
+
 def unfolded_weights(hist_over_z: np.ndarray) -> np.ndarray:
     """Weights of sigma at w_b >= 0 of the symmetric spectrum (node 0 is the w = 0 line)."""
     arr = 0.5 * hist_over_z

@@ -1,0 +1,162 @@
+"""chain_ftlm method = "dqt" (dynamical typicality) against lab-frame ED, dense propagators and FTLM."""
+import os
+
+os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+
+import numpy as np
+import pytest
+from scipy.linalg import expm
+
+from ensemble.engine.estimators import jackknife
+from ensemble.engine.model import SpecError
+from ensemble.models.tls_chain.ftlm import MODEL
+from ensemble.models.tls_chain.ftlm import hamiltonian as ham
+from ensemble.models.tls_chain.ftlm import typicality
+from ensemble.models.tls_chain.ftlm.chebyshev import (Propagator, imaginary_time_coefficients,
+                                                      real_time_coefficients)
+from test_chain_ftlm import TEMPS, exact_observables, exact_sigma_data, lab_operators
+
+OMEGAS = np.array([0.1, 0.25, 0.5, 1.0, 2.0])
+
+
+def params(**kw):
+    p = {x.name: x.default for x in MODEL.params}
+    p.update(T=TEMPS, omega_bin=0.002, omega_max=10.0, delta=0.1, delta_dc_min=0.05, delta_dc_max=0.2,
+             peak_min=0.2, method="dqt")
+    p.update(kw)
+    MODEL.check(p)
+    return p
+
+
+def test_chebyshev_propagators_match_matrix_exponentials():
+    n, k, g, w0 = 5, 0.7, 0.8, 0.4
+    h = ham.dense_operator(ham.apply_h, n, k, g, w0)
+    v0 = np.random.default_rng(3).standard_normal(1 << n) + 1j
+    prop = Propagator(n, k, g, w0, rows=3)
+    times = np.array([0.3, 1.1, 2.5])
+    rows = prop.expand(real_time_coefficients(prop.a, times), v0)
+    for row, t in zip(rows, times):
+        np.testing.assert_allclose(row, expm(-1j * h * t) @ v0, atol=1e-11)
+    v = v0.copy()
+    prop.apply(imaginary_time_coefficients(prop.a, 1.7), v)
+    np.testing.assert_allclose(v, expm(-1.7 * (h + prop.a * np.eye(len(h)))) @ v0, atol=1e-12)
+
+
+def test_current_spectrum_lies_within_the_assumed_bandwidth():
+    # the time step relies on C(w) = 0 beyond current_bandwidth; check the weight there by ED
+    n = 8
+    for g, w0 in ((1.0, 0.5), (1.0, 0.05), (2.0, 1.0)):
+        wj = typicality.current_bandwidth(g, w0)
+        for temp in (0.1, 3.0):
+            out, tot = 0.0, 0.0
+            for kk in range(n):
+                k = 2 * np.pi * kk / n
+                e, jm = exact_sigma_data(ham.dense_operator(ham.apply_h, n, k, g, w0), ham.dense_operator(ham.apply_j, n, k))
+                wgt = np.exp(-(e - e.min()) / temp)[:, None] * jm
+                tot += wgt.sum()
+                out += wgt[np.abs(e[None, :] - e[:, None]) > wj].sum()
+            assert out < 1e-8 * tot
+
+
+def summed(p, vectors):
+    """Sum of DQT tallies over (sector K, start vector) pairs, finalized."""
+    dt, n_t = typicality.time_grid(p["N"], p["g"], p["omega0"], min(p["delta"], p["delta_dc_min"]), p["omega_max"])
+    totals = {a.name: np.zeros(a.shape) for a in MODEL.accumulators(p)}
+    for k, r in vectors:
+        for key, val in typicality.tally(p["N"], k, p["g"], p["omega0"], r, p["T"], dt, n_t).items():
+            totals[key] += val
+    return totals
+
+
+def test_trace_over_a_complete_basis_equals_lab_ed():
+    # sum_s <s|e^{-bH/2} J(t) J e^{-bH/2}|s> over every basis state of every sector is the exact trace
+    n, g, w0 = 4, 1.0, 0.5
+    p = params(N=n, g=g, omega0=w0)
+    d = 1 << n
+    vecs = [(2 * np.pi * kk / n, np.eye(d, dtype=complex)[s]) for kk in range(n) for s in range(d)]
+    est = MODEL.finalize(summed(p, vecs), p)
+    h, j = lab_operators(n, g, w0)
+    e, j2 = exact_sigma_data(h, j)
+    omega = est["sigma"].coords["omega"]
+    ref = exact_observables(e, j2, TEMPS, omega, p["delta"])
+    np.testing.assert_allclose(est["E"].value, ref["E"], rtol=1e-10)
+    np.testing.assert_allclose(est["J2"].value, ref["J2"], rtol=1e-10)
+    np.testing.assert_allclose(est["C_int"].value, est["J2"].value, rtol=1e-12)  # sum rule to round-off
+    # the only approximation is the time window cut at t_max = 4/delta, where it is e^{-8} = 3.4e-4
+    np.testing.assert_allclose(est["sigma"].value, ref["sigma"], atol=1e-3 * ref["sigma"].max())
+    rho_ref = 1.0 / exact_observables(e, j2, TEMPS, np.zeros(1), np.sqrt(0.05 * 0.2))["sigma"][:, 0]
+    np.testing.assert_allclose(est["rho"].value, rho_ref, rtol=1e-3)
+    hk, _ = lab_operators(n, 0.0, 0.0)
+    ev, vv = np.linalg.eigh(h)
+    kin = np.einsum("in,ij,jn->n", vv.conj(), hk, vv).real
+    for it, temp in enumerate(TEMPS):
+        pb = np.exp(-(ev - ev.min()) / temp)
+        assert est["Ekin"].value[it] == pytest.approx(pb @ kin / pb.sum(), rel=1e-10)
+    # total weight: sw_total = int_0^inf sigma, against the exact (pi/2) sum over pairs
+    wsum = [np.pi / 2 * (np.exp(-(e - e.min()) / temp)[:, None] * j2 *
+                         np.where(np.abs(dw := e[None, :] - e[:, None]) < 1e-9, 1 / temp,
+                                  -np.expm1(-dw / temp) / np.where(np.abs(dw) < 1e-9, 1, dw))).sum()
+            / np.exp(-(e - e.min()) / temp).sum() for temp in TEMPS]
+    np.testing.assert_allclose(est["sw_total"].value, wsum, rtol=1e-3)
+
+
+def member_blocks(p, ids, seed=7):
+    seeds = [np.random.SeedSequence(seed, spawn_key=(0, int(m))) for m in ids]
+    return [MODEL.run_shard(p, np.asarray([m]), [s]) for m, s in zip(ids, seeds)]
+
+
+def pick(res, name, omega=None):
+    r = res[name]
+    if omega is None:
+        return r.mean, r.stderr
+    idx = [int(np.argmin(np.abs(r.coords["omega"] - w))) for w in omega]
+    return r.mean[:, idx], r.stderr[:, idx]
+
+
+def test_random_vectors_agree_with_ed_within_jackknife_errors():
+    n, g, w0 = 7, 1.0, 0.2
+    p = params(N=n, g=g, omega0=w0)
+    _, res = jackknife(MODEL, p, member_blocks(p, range(3 * n)))
+    h, j = lab_operators(n, g, w0)
+    e, j2 = exact_sigma_data(h, j)
+    omega = res["sigma"].coords["omega"]
+    ref = exact_observables(e, j2, TEMPS, omega, p["delta"])
+    idx = [int(np.argmin(np.abs(omega - w))) for w in OMEGAS]
+    for name, exact in (("E", ref["E"]), ("J2", ref["J2"])):
+        mean, err = pick(res, name)
+        assert np.all(np.abs(mean - exact) < 4 * err + 1e-12), name
+    mean, err = pick(res, "sigma", OMEGAS)
+    assert np.all(np.abs(mean - ref["sigma"][:, idx]) < 4 * err + 1e-3 * ref["sigma"].max())
+    assert np.all(err > 0)
+    rho_ref = 1.0 / exact_observables(e, j2, TEMPS, np.zeros(1), np.sqrt(0.05 * 0.2))["sigma"][:, 0]
+    mean, err = pick(res, "rho")
+    assert np.all(np.abs(mean - rho_ref) < 4 * err + 1e-3 * rho_ref)
+
+
+def test_agrees_with_ftlm_on_the_same_vectors():
+    # same members and seeds (hence the same random vectors), delta of Fig. 1
+    base = dict(N=8, g=1.0, omega0=0.5, delta=0.04, delta_dc_min=0.02, delta_dc_max=0.08, omega_bin=0.002,
+                omega_max=8.0, M=200)
+    ids = range(16)
+    _, dq = jackknife(MODEL, params(**base), member_blocks(params(**base), ids))
+    pf = params(**base, method="ftlm")
+    _, fl = jackknife(MODEL, pf, member_blocks(pf, ids))
+    for name, omega in (("sigma", OMEGAS), ("rho", None), ("Ekin", None), ("J2", None)):
+        m1, e1 = pick(dq, name, omega)
+        m2, e2 = pick(fl, name, omega)
+        assert np.all(np.abs(m1 - m2) < 4 * np.hypot(e1, e2) + 1e-9), name
+    np.testing.assert_allclose(dq["C_int"].mean, dq["J2"].mean, rtol=1e-11)
+
+
+def test_method_parameter_and_o_d_memory():
+    with pytest.raises(SpecError, match="method"):
+        MODEL.param_map()["method"].validate("lanczos")
+    with pytest.raises(SpecError, match="too cold"):
+        params(T=[0.04], delta=0.04, delta_dc_min=0.04)
+    gib = 1 << 30
+    assert MODEL.memory_bytes(params(N=24, T=[0.1] * 9, delta=0.04, delta_dc_min=0.008), 1) < 8 * gib
+    assert MODEL.memory_bytes(params(N=26, T=[0.1] * 9, delta=0.04, delta_dc_min=0.008), 1) < 20 * gib
+    m20, m22, m24 = (MODEL.memory_bytes(params(N=nn), 1) for nn in (20, 22, 24))
+    assert (m24 - m22) == 4 * (m22 - m20)  # linear in D = 2^N, no M
+    ftlm = MODEL.memory_bytes(params(N=22, method="ftlm", M=300), 1)
+    assert ftlm > 10 * m22
