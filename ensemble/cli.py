@@ -87,7 +87,7 @@ def _load_spec(spec_file, store_path, members, realizations, vectors):
                    "point; --members/--realizations is then the cap")
 @click.option("--connect-timeout", type=float, default=10.0, show_default=True,
               help="seconds to reach --scheduler / --scheduler-file")
-@click.option("--estimate", is_flag=True, help="time a shard here and print the projected cost; run nothing")
+@click.option("--estimate", is_flag=True, help="time a member here and print the projected cost; run nothing")
 @click.option("--no-progress", is_flag=True, help="no progress bar")
 def run(spec_file, members, realizations, vectors, store_path, cluster, workers, threads_per_worker, memory_limit,
         scheduler, scheduler_file, jobqueue_config, jobs, lifetime, adapt, retries, max_shards, targets,
