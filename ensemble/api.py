@@ -170,9 +170,10 @@ def graph(spec_or_path, store, **overrides) -> list:
 def plan(spec_or_path, store=None, **overrides):
     """The run's graph plan (nodes, edges, memory) without touching any store when ``store`` is None."""
     from ensemble.engine.graph import build_plan
-    from ensemble.engine.store import check_store, table_for
+    from ensemble.engine.store import _check_layout, check_store, table_for
 
     spec = as_spec(spec_or_path, **overrides)
+    _check_layout(spec.model, spec)  # what could not be stored is refused here too
     existing = check_store(store, spec) if store is not None else None
     if existing is None:
         table = table_for(spec)

@@ -160,3 +160,13 @@ def test_method_parameter_and_o_d_memory():
     assert (m24 - m22) == 4 * (m22 - m20)  # linear in D = 2^N, no M
     ftlm = MODEL.memory_bytes(params(N=22, method="ftlm", M=300), 1)
     assert ftlm > 10 * m22
+
+
+def test_fig1_omega0_sweep_shares_one_time_grid(cli, write_spec, tmp_path):
+    """The Fig. 1 omega0 values run as one swept store (same accumulator shapes at every point)."""
+    grids = {typicality.time_grid(12, 1.0, w0, 0.04, 8.0) for w0 in (0.02, 0.05, 0.2, 0.5)}
+    assert len(grids) == 1
+    spec = write_spec('model = "chain_ftlm"\n[params]\nmethod = "dqt"\nN = 4\nomega0 = [0.02, 0.5]\n'
+                      'T = [0.5, 1.0]\n[ensemble]\nmembers = 2\n')
+    code, out, err = cli("graph", spec)
+    assert code == 0, err
