@@ -19,6 +19,8 @@ import os
 import time
 import tracemalloc
 
+from _timing import best_time, triad_bandwidth
+
 for var in ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[var] = "1"
 
@@ -64,28 +66,8 @@ def peak_traced(p, member, seed):
     return peak
 
 
-def best_time(fn, repeat=5):
-    fn()
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
 def matvec_table(sizes):
-    from numba import njit
-
-    @njit
-    def triad(a, b, c, s):
-        for i in range(a.shape[0]):
-            a[i] = b[i] + s * c[i]
-
-    m = 256 * (1 << 20) // 8
-    a, b, c = np.zeros(m), np.random.rand(m), np.random.rand(m)
-    bw = 24 * m / best_time(lambda: triad(a, b, c, 1.5))
-    del a, b, c
+    bw = triad_bandwidth(256, parallel=False)
     print(f"\n(d) H.v, one thread; triad bandwidth {bw / 1e9:.1f} GB/s; bound = 32 D bytes / bandwidth")
     print(f"{'N':>3} {'ms':>8} {'bound ms':>9} {'fraction':>8}   {'fused DQT sweep ms':>18} {'its bound':>9} {'fraction':>8}")
     for n in sizes:

@@ -11,15 +11,7 @@ import argparse
 import os
 import time
 
-
-def best_time(fn, repeat):
-    fn()
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
+from _timing import best_time, triad_bandwidth
 
 
 def main():
@@ -33,21 +25,11 @@ def main():
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
 
     import numpy as np
-    from numba import njit, prange
 
     from ensemble.models.tls_chain.ftlm.hamiltonian import apply_h, csr_h
 
-    @njit(parallel=True)
-    def triad(a, b, c, s):
-        for i in prange(a.shape[0]):
-            a[i] = b[i] + s * c[i]
-
-    m = args.triad_mb * (1 << 20) // 8
-    a, b, c = np.zeros(m), np.random.rand(m), np.random.rand(m)
-    t = best_time(lambda: triad(a, b, c, 1.5), args.repeat)
-    bw = 24 * m / t
+    bw = triad_bandwidth(args.triad_mb, args.repeat)
     print(f"threads={args.threads}  triad: {bw / 1e9:.1f} GB/s ({args.triad_mb} MiB arrays)")
-    del a, b, c
     print(f"{'N':>3} {'D':>10} {'numba ms':>9} {'GB/s':>6} {'bound ms':>9} {'frac':>5} {'scipy ms':>9} {'scipy/numba':>11}")
     g, w0, k = 1.0, 0.5, 2 * np.pi * 3 / 7
     for n in args.n:

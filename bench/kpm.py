@@ -14,15 +14,7 @@ import argparse
 import os
 import time
 
-
-def best_time(fn, repeat):
-    fn()
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
+from _timing import best_time, triad_bandwidth
 
 
 def main():
@@ -42,19 +34,10 @@ def main():
 
     import numpy as np
     import scipy.sparse as sp
-    from numba import njit, prange
 
     from ensemble.models.fermi_glass import kpm, lattice
 
-    @njit(parallel=True)
-    def triad(a, b, c, s):
-        for i in prange(a.shape[0]):
-            a[i] = b[i] + s * c[i]
-
-    m = args.triad_mb * (1 << 20) // 8
-    a, b, c = np.zeros(m), np.random.rand(m), np.random.rand(m)
-    bw = 24 * m / best_time(lambda: triad(a, b, c, 1.5), args.repeat)
-    del a, b, c
+    bw = triad_bandwidth(args.triad_mb, args.repeat)
     print(f"threads={args.threads}  triad: {bw / 1e9:.1f} GB/s")
 
     L = args.L
