@@ -245,6 +245,8 @@ def status(store_path):
     spec = store.spec
     done, sizes = store.done(), store.shard_sizes()
     click.echo(f"model {spec.model_name}; spec hash {spec.hash()}; seed {spec.seed}; shard_size {spec.shard_size}")
+    if spec.two_level:
+        click.echo(f"two-level: {spec.realizations} realizations x {spec.vectors} vectors per point")
     fixed = {k: v for k, v in spec.params.items() if k not in spec.swept()}
     click.echo("fixed params: " + ", ".join(f"{k}={v}" for k, v in fixed.items()))
     for p, point in enumerate(spec.points()):
