@@ -60,12 +60,9 @@ def exact_observables(e, j2, temps, omega, delta, hkin=None, vecs=None):
 
 
 def params(**kw):
-    p = {x.name: x.default for x in MODEL.params}
-    p.update(T=TEMPS, omega_bin=0.002, omega_max=10.0, delta=0.1, delta_dc_min=0.05, delta_dc_max=0.2,
-             peak_min=0.2)
-    p.update(kw)
-    MODEL.check(p)
-    return p
+    small = dict(T=TEMPS, omega_bin=0.002, omega_max=10.0, delta=0.1, delta_dc_min=0.05, delta_dc_max=0.2,
+                 peak_min=0.2)
+    return MODEL.default_point(**{**small, **kw})
 
 
 def exact_ftlm(p):

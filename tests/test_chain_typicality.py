@@ -20,12 +20,9 @@ OMEGAS = np.array([0.1, 0.25, 0.5, 1.0, 2.0])
 
 
 def params(**kw):
-    p = {x.name: x.default for x in MODEL.params}
-    p.update(T=TEMPS, omega_bin=0.002, omega_max=10.0, delta=0.1, delta_dc_min=0.05, delta_dc_max=0.2,
-             peak_min=0.2, method="dqt")
-    p.update(kw)
-    MODEL.check(p)
-    return p
+    small = dict(T=TEMPS, omega_bin=0.002, omega_max=10.0, delta=0.1, delta_dc_min=0.05, delta_dc_max=0.2,
+                 peak_min=0.2, method="dqt")
+    return MODEL.default_point(**{**small, **kw})
 
 
 def test_chebyshev_propagators_match_matrix_exponentials():

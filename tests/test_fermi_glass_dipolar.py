@@ -12,10 +12,7 @@ from ensemble.models.fermi_glass.dipolar import MODEL, bare_heat_capacity, simul
 
 
 def params(**kw):
-    p = {q.name: q.default for q in MODEL.params}
-    p.update(kw)
-    MODEL.check(p)
-    return p
+    return MODEL.default_point(**kw)
 
 
 def seed(m, s=5):

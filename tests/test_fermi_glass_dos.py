@@ -15,10 +15,7 @@ from ensemble.models.fermi_glass.dos import MODEL
 
 
 def params(**kw):
-    p = {q.name: q.default for q in MODEL.params}
-    p.update(kw)
-    MODEL.check(p)
-    return p
+    return MODEL.default_point(**kw)
 
 
 def realization_seed(r, seed=11):

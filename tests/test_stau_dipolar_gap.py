@@ -13,10 +13,7 @@ from ensemble.models.stau_dipolar_gap.sample import draw, simulate
 
 
 def params(**kw):
-    p = {q.name: q.default for q in MODEL.params}
-    p.update(kw)
-    MODEL.check(p)
-    return p
+    return MODEL.default_point(**kw)
 
 
 def seeds(n, seed=7, point=0):

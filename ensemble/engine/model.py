@@ -184,3 +184,11 @@ class Model:
     # ----- helpers used by the engine -----
     def param_map(self) -> dict[str, Param]:
         return {p.name: p for p in self.params}
+
+    def default_point(self, **overrides) -> dict:
+        """One point's parameters: the declared defaults with ``overrides``, cross-checked by :meth:`check`
+        (for direct calls of the model's methods; run specs are validated key by key by the engine)."""
+        point = {p.name: p.default for p in self.params}
+        point.update(overrides)
+        self.check(point)
+        return point
