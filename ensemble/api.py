@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -62,8 +63,7 @@ def _stored_count(store, key: str) -> int:
 
 
 def _run_to_target(spec, store, client, options, targets, cap, retries, progress, log) -> RunReport:
-    from ensemble.engine.estimators import point_results
-    from ensemble.engine.store import check_store, open_store
+    from ensemble.engine.store import check_store
 
     check_targets(spec, targets)
     key, unit = count_key(spec), round_unit(spec)
@@ -75,6 +75,37 @@ def _run_to_target(spec, store, client, options, targets, cap, retries, progress
         raise SpecError(f"the {key} cap {cap} is below the spec's {getattr(spec, key)}")
     check_store(store, spec.replace(**{key: count}))
     log(f"target {', '.join(map(str, targets))}: rounds of {key} from {count}, at most {cap}")
+    with _one_client_for_all_rounds(spec, client, options) as client:
+        return _rounds(spec, store, client, options, targets, key, unit, count, cap, retries, progress, log)
+
+
+@contextmanager
+def _one_client_for_all_rounds(spec, client, options):
+    """The caller's client, or one cluster started here and kept for every round (closed on any exit)."""
+    from ensemble.engine.execute import check_memory, make_client, planned_task_memory
+
+    in_process = options.kind == "sync" and not (options.scheduler or options.scheduler_file)
+    if client is not None or in_process:
+        yield client
+        return
+    planned = planned_task_memory(options)
+    if planned is not None:  # refuse before starting a cluster that could not hold a shard
+        check_memory(spec, planned)
+    own, cluster, per_task = make_client(options)
+    try:
+        if planned is None:
+            check_memory(spec, per_task)
+        yield own
+    finally:
+        own.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _rounds(spec, store, client, options, targets, key, unit, count, cap, retries, progress, log) -> RunReport:
+    from ensemble.engine.estimators import point_results
+    from ensemble.engine.store import open_store
+
     total = RunReport()
     while True:
         report = run_spec(spec.replace(**{key: count}), store, options, retries=retries, progress=progress,

@@ -285,3 +285,21 @@ def test_graph_command_summarizes_without_touching_a_store(write_spec, tmp_path,
     else:
         assert code == 2 and "graphviz" in err and err.count("\n") == 1
     assert not any(p.name != "spec.toml" and p.name != "g.svg" for p in tmp_path.iterdir())
+
+
+def test_target_error_rounds_share_one_cluster(write_spec, tmp_path, monkeypatch):
+    import ensemble.engine.execute as ex
+
+    started = []
+    real = ex.make_client
+
+    def counting(opts):
+        started.append(opts.kind)
+        return real(opts)
+
+    monkeypatch.setattr(ex, "make_client", counting)
+    spec = write_spec(spec_text(4, 2, 2))
+    report = ensemble.run(spec, tmp_path / "t", cluster=ensemble.ClusterOptions(workers=1), progress=False,
+                          target_error="mean=0.4", log=lambda *_: None)
+    assert report.target_met and open_store(tmp_path / "t").spec.realizations > 16  # more than one round
+    assert started == ["local"]
