@@ -8,12 +8,11 @@
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
-from ensemble.engine.execute import ClusterOptions, RunReport, run_spec
+from ensemble.engine.execute import ClusterOptions, RunReport, connected_client, run_spec
 from ensemble.engine.model import SpecError
 from ensemble.engine.results import PointResult
 from ensemble.engine.spec import Spec
@@ -75,31 +74,8 @@ def _run_to_target(spec, store, client, options, targets, cap, retries, progress
         raise SpecError(f"the {key} cap {cap} is below the spec's {getattr(spec, key)}")
     check_store(store, spec.replace(**{key: count}))
     log(f"target {', '.join(map(str, targets))}: rounds of {key} from {count}, at most {cap}")
-    with _one_client_for_all_rounds(spec, client, options) as client:
-        return _rounds(spec, store, client, options, targets, key, unit, count, cap, retries, progress, log)
-
-
-@contextmanager
-def _one_client_for_all_rounds(spec, client, options):
-    """The caller's client, or one cluster started here and kept for every round (closed on any exit)."""
-    from ensemble.engine.execute import check_memory, make_client, planned_task_memory
-
-    in_process = options.kind == "sync" and not (options.scheduler or options.scheduler_file)
-    if client is not None or in_process:
-        yield client
-        return
-    planned = planned_task_memory(options)
-    if planned is not None:  # refuse before starting a cluster that could not hold a shard
-        check_memory(spec, planned)
-    own, cluster, per_task = make_client(options)
-    try:
-        if planned is None:
-            check_memory(spec, per_task)
-        yield own
-    finally:
-        own.close()
-        if cluster is not None:
-            cluster.close()
+    with connected_client(spec, options, client) as active:  # one cluster for every round
+        return _rounds(spec, store, active, options, targets, key, unit, count, cap, retries, progress, log)
 
 
 def _rounds(spec, store, client, options, targets, key, unit, count, cap, retries, progress, log) -> RunReport:

@@ -38,6 +38,11 @@ class ClusterOptions:
     adapt: tuple[int, int] | None = None  # jobqueue: (min, max) jobs, lost jobs are replaced
     connect_timeout: float = 10.0       # seconds to reach an existing scheduler
 
+    @property
+    def in_process(self) -> bool:
+        """Shards run in this process, without dask (``--cluster sync`` and no scheduler to join)."""
+        return self.kind == "sync" and not (self.scheduler or self.scheduler_file)
+
 
 @dataclass
 class RunReport:
@@ -222,8 +227,8 @@ def run_spec(spec: Spec, path: str | Path, opts: ClusterOptions, retries: int = 
              max_shards: int | None = None, log=print, client=None) -> RunReport:
     """Check, create/resume/extend the store at ``path`` and compute its pending shards.
 
-    With ``client`` (a connected ``distributed.Client``) the caller's cluster is used and ``opts`` only
-    chooses nothing.  All refusals (spec mismatch, memory) happen before the store is created or modified.
+    With ``client`` (a connected ``distributed.Client``) the caller's cluster is used and ``opts`` is
+    ignored.  All refusals (spec mismatch, memory) happen before the store is created or modified.
     """
     existing = check_store(path, spec)
     report = RunReport()
@@ -232,29 +237,40 @@ def run_spec(spec: Spec, path: str | Path, opts: ClusterOptions, retries: int = 
         done = existing.done()
         log(f"{path}: nothing to do, all {done.size} shards are done")
         return report
-    if client is not None:
-        check_memory(spec, _scheduler_task_memory(client))
-        _run_in_client(client, spec, path, retries, progress, max_shards, log, report)
-    else:
-        planned = planned_task_memory(opts)
-        if planned is not None:  # refuse before starting a cluster that could not hold a shard
-            check_memory(spec, planned)
-        if opts.kind == "sync" and not (opts.scheduler or opts.scheduler_file):
+    with connected_client(spec, opts, client) as active:
+        if active is None:
             store, what = create_or_resume(path, spec)
             log(f"{path}: {what}")
             _record(store, report, lambda: _run_sync(_plan(store, max_shards), retries, progress, report))
         else:
-            own_client, cluster, per_task = make_client(opts)
-            try:
-                if planned is None:  # only a running scheduler or jobqueue config knows its limit
-                    check_memory(spec, per_task)
-                _run_in_client(own_client, spec, path, retries, progress, max_shards, log, report)
-            finally:
-                own_client.close()
-                if cluster is not None:
-                    cluster.close()
+            _run_in_client(active, spec, path, retries, progress, max_shards, log, report)
     report.seconds = time.perf_counter() - t0
     return report
+
+
+@contextmanager
+def connected_client(spec: Spec, opts: ClusterOptions, client=None):
+    """The client a run uses, memory-checked for ``spec``: the caller's ``client``, None for in-process runs,
+    or a cluster started from ``opts`` (refused before it starts where its limit is known) and closed on exit."""
+    if client is not None:
+        check_memory(spec, _scheduler_task_memory(client))
+        yield client
+        return
+    planned = planned_task_memory(opts)
+    if planned is not None:  # refuse before starting a cluster that could not hold a shard
+        check_memory(spec, planned)
+    if opts.in_process:
+        yield None
+        return
+    own, cluster, per_task = make_client(opts)
+    try:
+        if planned is None:  # only a running scheduler or jobqueue config knows its limit
+            check_memory(spec, per_task)
+        yield own
+    finally:
+        own.close()
+        if cluster is not None:
+            cluster.close()
 
 
 def _same_counts(a: Spec, b: Spec) -> bool:
