@@ -177,17 +177,11 @@ def graph(spec_or_path, store, **overrides) -> list:
 def plan(spec_or_path, store=None, **overrides):
     """The run's graph plan (nodes, edges, memory) without touching any store when ``store`` is None."""
     from ensemble.engine.graph import build_plan
-    from ensemble.engine.store import _check_layout, check_store, table_for
+    from ensemble.engine.store import _check_layout, check_store, pending_pairs, table_for
 
     spec = as_spec(spec_or_path, **overrides)
     _check_layout(spec.model, spec)  # what could not be stored is refused here too
     existing = check_store(store, spec) if store is not None else None
-    if existing is None:
-        table = table_for(spec)
-        pending = [(p, s) for p in range(len(spec.points())) for s in range(len(table))]
-        return build_plan(spec, str(store or "<new store>"), table, pending)
-    table = table_for(spec, existing.shard_range())
-    done = existing.done()
-    pending = [(p, s) for p in range(len(spec.points())) for s in range(len(table))
-               if s >= done.shape[1] or not done[p, s]]
-    return build_plan(spec, str(store), table, pending)
+    table = table_for(spec, existing.shard_range() if existing is not None else None)
+    pending = pending_pairs(len(spec.points()), len(table), existing.done() if existing is not None else None)
+    return build_plan(spec, str(store or "<new store>"), table, pending)

@@ -12,7 +12,7 @@ import numpy as np
 
 from ensemble.engine.seeding import shard_members
 from ensemble.engine.spec import Spec
-from ensemble.engine.store import check_store, table_for
+from ensemble.engine.store import check_store, pending_pairs, table_for
 from ensemble.engine.tasks import shard_sums
 
 WARM_REPEAT_BELOW_S = 5.0   # a first timing faster than this is repeated (without compile/import time)
@@ -40,10 +40,6 @@ class CostEstimate:
         return max(self.core_hours * 3600 / max(self.workers, 1), self.longest_shard_s if self.shards else 0.0)
 
 
-def np_row(row: tuple) -> np.ndarray:
-    return np.asarray([row], dtype=np.int64)
-
-
 def _time_shard(spec: Spec, p: int, row) -> tuple[float, bool]:
     params = spec.points()[p]
     t0 = time.perf_counter()
@@ -69,11 +65,9 @@ def estimate_cost(spec: Spec, store=None, workers: int = 1) -> CostEstimate:
     table = table_for(spec, existing.shard_range() if existing is not None else None)
     sizes = shard_members(table)
     n_points = len(spec.points())
-    done = existing.done() if existing is not None else None
-    pending = [(p, s) for p in range(n_points) for s in range(len(table))
-               if done is None or s >= done.shape[1] or not done[p, s]]
+    pending = pending_pairs(n_points, len(table), existing.done() if existing is not None else None)
     row = _probe_row(tuple(int(x) for x in table[0]))
-    probe_members = int(shard_members(np_row(row))[0])
+    probe_members = int(shard_members(np.asarray([row]))[0])
     timed, per_member, warm = [], [], True
     for p in sorted({0, n_points - 1}):
         if timed and per_member[0] * probe_members >= SECOND_POINT_BELOW_S:

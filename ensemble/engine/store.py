@@ -127,6 +127,13 @@ def check_store(path: str | Path, spec: Spec) -> RunStore | None:
     return store
 
 
+def pending_pairs(n_points: int, n_shards: int, done: np.ndarray | None = None) -> list[tuple[int, int]]:
+    """(point, shard) pairs still to compute when a run has ``n_shards`` shards per point and ``done`` (a
+    stored done array, possibly for fewer shards before an extension) marks what is stored."""
+    return [(p, s) for p in range(n_points) for s in range(n_shards)
+            if done is None or s >= done.shape[1] or not done[p, s]]
+
+
 def table_for(spec: Spec, existing: np.ndarray | None = None) -> np.ndarray:
     """The shard table of ``spec``, extending ``existing`` (a stored table) when given."""
     if spec.two_level:
