@@ -136,7 +136,7 @@ def _ensemble_counts(model: Model, ens: dict[str, Any]) -> tuple[int, int | None
     return _check_int("ensemble", "members", ens.get("members", 1), 1), None, None
 
 
-def spec_from_dict(raw: dict[str, Any], members_override: int | None = None) -> Spec:
+def spec_from_dict(raw: dict[str, Any]) -> Spec:
     unknown = set(raw) - TOP_KEYS
     if unknown:
         raise SpecError(f"unknown top-level key {sorted(unknown)[0]!r}; allowed: {', '.join(sorted(TOP_KEYS))}")
@@ -174,8 +174,6 @@ def spec_from_dict(raw: dict[str, Any], members_override: int | None = None) -> 
     extra = set(ens) - set(ENSEMBLE_KEYS)
     if extra:
         raise SpecError(f"ensemble.{sorted(extra)[0]}: unknown key; allowed: {', '.join(ENSEMBLE_KEYS)}")
-    if members_override is not None:
-        ens = {**ens, "members": members_override}
     members, realizations, vectors = _ensemble_counts(model, ens)
     spec = Spec(
         model_name=raw["model"],
@@ -193,7 +191,7 @@ def spec_from_dict(raw: dict[str, Any], members_override: int | None = None) -> 
     return spec
 
 
-def load_spec(path: str | Path, members_override: int | None = None) -> Spec:
+def load_spec(path: str | Path) -> Spec:
     path = Path(path)
     if not path.is_file():
         raise SpecError(f"spec file {str(path)!r} does not exist")
@@ -201,7 +199,7 @@ def load_spec(path: str | Path, members_override: int | None = None) -> Spec:
         raw = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(f"{path}: not valid TOML ({exc})") from None
-    return spec_from_dict(raw, members_override)
+    return spec_from_dict(raw)
 
 
 def describe_difference(stored: dict[str, Any], new: dict[str, Any]) -> str:
