@@ -8,6 +8,7 @@ the model), alternating the two methods so both see the same machine load:
   (b) jackknife errors over the vectors of rho(T), <-E_kin>(T), sigma(w, T) at w = 0.1 ... 2, and the
       vectors each method needs for a common error: the Fig. 1 grid at equal error costs
       t_vec x (err / target)^2 per method, target = the FTLM error, worst case over T and observables;
+      and with DQT vectors spent per T (each T is a separate propagation), the mean over T of that;
   (c) peak traced memory of one vector (tracemalloc: numpy buffers) and the model's memory_bytes;
   (d) H.v against the triad bandwidth at larger N (as bench/ftlm_matvec.py).
 Usage: python bench/chain_sigma_methods.py --n 16 --vectors 8 --omega0 0.5 --matvec-n 18 20 22
@@ -32,6 +33,7 @@ from ensemble.models.tls_chain.ftlm import hamiltonian as ham  # noqa: E402
 
 FIG1_T = [0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0]
 OMEGAS = [0.1, 0.25, 0.5, 1.0, 2.0]
+MIN_VECTORS_PER_T = 4
 
 
 def params(n, omega0, method, m):
@@ -119,7 +121,7 @@ def main():
     dt, n_t = typicality.time_grid(n, 1.0, args.omega0, 0.04, 8.0)
     typicality.tally(n, 0.3, 1.0, args.omega0, v.copy(), FIG1_T, dt, n_t, counter=cnt)
     print(f"\nN = {n} (D = {d} per sector), omega0 = {args.omega0}, Fig. 1 T grid ({len(FIG1_T)} T), delta = 0.04, "
-          f"rho = 1/sigma_delta(0); {args.vectors} vectors; loaded shared machine: compare ratios")
+          f"rho = 1/sigma_delta(0); {args.vectors} vectors; compare ratios (machine load varies)")
     print("(a) core time per vector")
     hv_share = 2 * args.M * t_hv / tf
     print(f"  FTLM M={args.M}: {tf:.1f} s; H.v {2 * args.M} x {1e3 * t_hv:.2f} ms = {100 * hv_share:.0f} %; "
@@ -146,6 +148,17 @@ def main():
                      ("grid level (largest error over T, per observable)", gridwise)):
         print(f"  equal error, {label}: err ratio FTLM/DQT >= {r:.2f}, DQT needs {1 / r ** 2:.2f} x the FTLM "
               f"vectors; core time of the Fig. 1 grid FTLM / DQT = {tf / tq * r ** 2:.2f}")
+
+    # DQT propagates each T on its own, so it can spend vectors per T (a spec per T band): n_T from
+    # the worst observable at that T, at least MIN_VECTORS_PER_T (a jackknife needs a few); FTLM gets
+    # every T from the same vectors.
+    n_temps = len(FIG1_T)
+    floor = MIN_VECTORS_PER_T / args.vectors
+    for label, target in (("pointwise", ef), ("grid level", {k: np.max(ef[k], axis=0) for k in ef})):
+        need = np.max([np.max(((eq[k] / target[k]) ** 2).reshape(n_temps, -1), axis=1) for k in ef], axis=0)
+        need = np.maximum(need, floor)
+        print(f"  vectors per T ({label}): DQT needs {' '.join(f'{x:.2f}' for x in need)} x the FTLM vectors (at least "
+              f"{MIN_VECTORS_PER_T} per T); core time FTLM / DQT = {tf / (tq * need.mean()):.2f}")
 
     print("(c) memory of one vector: traced peak (numpy buffers) and the model estimate memory_bytes")
     for name, p in (("ftlm", pf), ("dqt", pd)):

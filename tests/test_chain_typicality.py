@@ -39,6 +39,23 @@ def test_chebyshev_propagators_match_matrix_exponentials():
     np.testing.assert_allclose(v, expm(-1.7 * (h + prop.a * np.eye(len(h)))) @ v0, atol=1e-12)
 
 
+def test_correlation_tolerance_keeps_c_of_t_to_1e_6_over_a_long_run(monkeypatch):
+    # the real-time steps drop Bessel terms below CORRELATION_TOL; over 800 steps C(t) must stay
+    # within 1e-6 (relative) of the 1e-13 propagation, far below any typicality error
+    n, g, w0 = 8, 1.0, 0.5
+    r = np.random.default_rng(5).standard_normal(1 << n) + 1j * np.random.default_rng(6).standard_normal(1 << n)
+    dt, _ = typicality.time_grid(n, g, w0, 0.04, 8.0)
+    runs = []
+    for tol in (typicality.CORRELATION_TOL, 1e-13):
+        monkeypatch.setattr(typicality, "CORRELATION_TOL", tol)
+        count = {}
+        out = typicality.tally(n, 0.4, g, w0, r, [0.3], dt, 800, counter=count)
+        runs.append((out["corr_re"] + 1j * out["corr_im"], count["sweeps"]))
+    (loose, sweeps_loose), (tight, sweeps_tight) = runs
+    assert np.abs(loose - tight).max() < 1e-6 * np.abs(tight).max()
+    assert sweeps_loose < 0.85 * sweeps_tight
+
+
 def test_current_spectrum_lies_within_the_assumed_bandwidth():
     # the time step relies on C(w) = 0 beyond current_bandwidth; check the weight there by ED
     n = 8

@@ -15,7 +15,7 @@ from scipy.special import ive, jv
 
 from .hamiltonian import apply_h_step, energy_floor
 
-TOL = 1e-13  # coefficient cutoff relative to the largest one
+TOL = 1e-13  # coefficient cutoff relative to the largest one (imaginary time, tests)
 
 
 def spectral_radius(n: int, g: float, w0: float) -> float:
@@ -23,19 +23,16 @@ def spectral_radius(n: int, g: float, w0: float) -> float:
     return -energy_floor(n, g, w0)
 
 
-def _truncate(coefs):
-    big = np.abs(coefs) > TOL * np.abs(coefs).max()
-    last = int(np.nonzero(big)[0][-1])
-    return coefs[: last + 1]
+def real_time_coefficients(a: float, times, tol: float = TOL) -> np.ndarray:
+    """Rows c_k(t) of exp(-i H t) for each t of ``times`` (one row for a scalar), common length.
 
-
-def real_time_coefficients(a: float, times) -> np.ndarray:
-    """Rows c_k(t) of exp(-i H t) for each t of ``times`` (one row for a scalar), common length."""
+    Terms below ``tol`` x the largest coefficient are dropped (the error of one step is about that).
+    """
     times = np.atleast_1d(np.asarray(times, dtype=float))
     z = a * np.abs(times).max()
     k = np.arange(int(z + 12 * max(1.0, z) ** (1 / 3) + 30))
     c = (2.0 - (k == 0))[None, :] * (-1j) ** k[None, :] * jv(k[None, :], a * times[:, None])
-    return _truncate(c)
+    return _truncate(c, tol)
 
 
 def imaginary_time_coefficients(a: float, tau: float) -> np.ndarray:
@@ -46,8 +43,8 @@ def imaginary_time_coefficients(a: float, tau: float) -> np.ndarray:
     return _truncate(c[None, :])
 
 
-def _truncate(coefs):
-    big = (np.abs(coefs) > TOL * np.abs(coefs).max()).any(axis=0)
+def _truncate(coefs, tol=TOL):
+    big = (np.abs(coefs) > tol * np.abs(coefs).max()).any(axis=0)
     last = int(np.nonzero(big)[0][-1])
     return coefs[:, : last + 1]
 

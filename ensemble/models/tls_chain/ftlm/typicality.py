@@ -19,6 +19,8 @@ from .chebyshev import Propagator, imaginary_time_coefficients, real_time_coeffi
 from .hamiltonian import apply_h, apply_hkin, apply_j
 
 WINDOW_SIGMAS = 4.0  # t_max = 4 / delta: the Gaussian window exp(-delta^2 t^2/2) is 3e-4 there
+CORRELATION_TOL = 1e-9  # Bessel cutoff of the real-time steps: C(t) to ~1e-7 relative after 10^3 steps
+                        # (measured), far below the typicality error, and 25 % fewer sweeps than 1e-13
 SHARED_OMEGA0 = 0.5  # the time step is set as for omega0 = max(omega0, this), so sweeps over the omega0
                      # of Fig. 1 (0.02-0.5) share one time grid (array shapes); it costs <= 20 % more steps
 
@@ -71,6 +73,8 @@ def tally(n, k, g, w0, r, temps, dt, n_t, substeps=2, counter=None):
     corr = np.zeros((nt, n_t + 1), dtype=complex)
     beta_done = 0.0
     extra = 0
+    steps = {rows: real_time_coefficients(a, dt * np.arange(1, rows + 1), tol=CORRELATION_TOL)
+             for rows in {substeps, n_t % substeps or substeps}}
     for it in order:
         tau = 0.5 * (betas[it] - beta_done)
         if tau > 0:
@@ -90,7 +94,7 @@ def tally(n, k, g, w0, r, temps, dt, n_t, substeps=2, counter=None):
         j = 0
         while j < n_t:
             rows = min(substeps, n_t - j)
-            coefs = real_time_coefficients(a, dt * np.arange(1, rows + 1))
+            coefs = steps[rows]
             lefts = prop.expand(coefs, left)
             rights = prop_right.expand(coefs, right)
             for s in range(rows):
