@@ -226,9 +226,23 @@ def test_jobqueue_clusters_render_job_scripts(tmp_path, monkeypatch):
                 script = cluster.job_script()
                 assert marker in script and "distributed.cli.dask_worker" in script
                 assert "--nworkers 16" in script and "--memory-limit 4.00GiB" in script
+                assert "export NUMBA_NUM_THREADS=1" in script and "export OMP_NUM_THREADS=1" in script
                 assert per_task == pytest.approx(64 * 2**30 / 16)
             finally:
                 cluster.close()
+
+
+def test_local_workers_cap_kernel_threads_at_their_own():
+    # one worker per core, each with numba's default of one thread per core, oversubscribes the cores
+    from ensemble.engine.execute import ClusterOptions, THREAD_VARIABLES, make_client
+
+    client, cluster, _ = make_client(ClusterOptions(workers=1, threads_per_worker=2))
+    try:
+        seen = client.run(lambda: {name: os.environ.get(name) for name in THREAD_VARIABLES})
+        assert list(seen.values()) == [{name: "2" for name in THREAD_VARIABLES}]
+    finally:
+        client.close()
+        cluster.close()
 
 
 def test_raw_chunk_writer_matches_zarr(tmp_path):

@@ -139,10 +139,14 @@ def build_jobqueue_cluster(kind: str, config_path: str | None, lifetime: str | N
         import dask_jobqueue
     except ImportError:
         raise SpecError("--cluster jobqueue:*: dask-jobqueue is not installed (pip install '.[hpc]')") from None
+    cores = max(int(options.get("cores", 1)), 1)
+    threads = max(cores // max(int(options.get("processes", 1)), 1), 1)
+    prologue = list(options.get("job_script_prologue") or [])
+    options["job_script_prologue"] = prologue + [f"export {name}={value}" for name, value in thread_environment(threads).items()
+                                                 if not any(name in line for line in prologue)]
     if lifetime:
         options["worker_extra_args"] = [*options.get("worker_extra_args", []), *_lifetime_args(lifetime)]
     cluster = getattr(dask_jobqueue, classes[flavour])(**options)
-    cores = max(int(options.get("cores", 1)), 1)
     per_task = parse_bytes(str(options.get("memory", "4GiB"))) / cores  # one thread per core
     return cluster, per_task
 
@@ -176,6 +180,16 @@ def planned_task_memory(opts: ClusterOptions) -> float | None:
     return per_worker / opts.threads_per_worker
 
 
+THREAD_VARIABLES = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def thread_environment(threads: int) -> dict[str, str]:
+    """Worker environment that caps numba and BLAS at the worker's own threads: one worker per core
+    would otherwise run one kernel thread per core each, and numba's parallel loops stall on the
+    oversubscribed cores."""
+    return {name: str(threads) for name in THREAD_VARIABLES}
+
+
 def make_client(opts: ClusterOptions):
     """Return (client, cluster or None, per-task memory limit in bytes)."""
     from distributed import Client, LocalCluster
@@ -197,7 +211,8 @@ def make_client(opts: ClusterOptions):
         else:
             cluster.scale(jobs=opts.jobs)
         return Client(cluster), cluster, per_task
-    kwargs = dict(n_workers=_local_workers(opts), threads_per_worker=opts.threads_per_worker, dashboard_address=":0")
+    kwargs = dict(n_workers=_local_workers(opts), threads_per_worker=opts.threads_per_worker, dashboard_address=":0",
+                  env=thread_environment(opts.threads_per_worker))
     if opts.memory_limit:
         kwargs["memory_limit"] = opts.memory_limit
     with _workers_ignore_sigint():
