@@ -133,7 +133,7 @@ def run(spec_file, members, realizations, vectors, store_path, cluster, workers,
                 report = api.run(spec, store_path, cluster=opts, retries=retries, progress=not no_progress,
                                  max_shards=max_shards, target_error=parsed or None, max_count=cap, log=click.echo)
         except Stopped as stop:  # SIGTERM (e.g. SLURM time limit) or SIGINT: cluster closed, jobs cancelled
-            click.echo(stop_message(stop, store_path, _cluster_args(opts)), err=True)
+            click.echo(stop_message(stop, store_path, _cluster_args(opts), batch=opts.kind.startswith("jobqueue:")), err=True)
             sys.exit(stop.exit_code)
     click.echo(f"computed {report.computed} shard(s) in {report.seconds:.1f} s")
     if report.failed:

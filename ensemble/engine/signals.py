@@ -40,7 +40,7 @@ def stop_on_signals(signums=(signal.SIGTERM, signal.SIGINT)):
             signal.signal(s, old)
 
 
-def stop_message(stop: Stopped, store_path, resume_args: list[str]) -> str:
+def stop_message(stop: Stopped, store_path, resume_args: list[str], batch: bool = False) -> str:
     """One line: what is done and the command that resumes the run."""
     import shlex
 
@@ -52,4 +52,5 @@ def stop_message(stop: Stopped, store_path, resume_args: list[str]) -> str:
     except StoreError:
         progress = "no shards done (store not created yet)"
     command = shlex.join(["ensemble", "run", "--store", str(store_path), *resume_args])
-    return f"stopped by {stop.name}: {progress}; batch jobs cancelled; to resume: {command}"
+    cancelled = "batch jobs cancelled" if batch else "running shards cancelled"
+    return f"stopped by {stop.name}: {progress}; {cancelled}; to resume: {command}"
