@@ -184,3 +184,30 @@ def test_fig1_omega0_sweep_shares_one_time_grid(cli, write_spec, tmp_path):
                       'T = [0.5, 1.0]\n[ensemble]\nmembers = 2\n')
     code, out, err = cli("graph", spec)
     assert code == 0, err
+
+
+def test_members_per_t_skips_temperatures_and_keeps_the_ratio_estimates():
+    # member m < n_i contributes to the i-th T: totals there equal those of the first n_i members alone
+    p = params(N=5, T=[0.3, 1.0], members_per_T=[2, 0], delta=0.1, delta_dc_min=0.1, delta_dc_max=0.1)
+    full = params(N=5, T=[0.3, 1.0], delta=0.1, delta_dc_min=0.1, delta_dc_max=0.1)
+    seeds = np.random.SeedSequence(11).spawn(4)
+    ids = np.arange(4)
+    per_t = MODEL.run_shard(p, ids, seeds)
+    everything = MODEL.run_shard(full, ids, seeds)
+    first_two = MODEL.run_shard(full, ids[:2], seeds[:2])
+    for key in ("Z", "J2", "corr_re", "corr_im"):
+        np.testing.assert_allclose(per_t[key][0], first_two[key][0], rtol=1e-12, atol=1e-300)
+        np.testing.assert_allclose(per_t[key][1], everything[key][1], rtol=1e-12, atol=1e-300)
+    assert MODEL.run_shard(p, ids[2:], seeds[2:])["Z"][0] == 0.0  # skipped T: nothing added
+    rho_cold = MODEL.finalize({**per_t, "members": np.asarray(4.0)}, p)["rho"].value[0]
+    assert rho_cold == pytest.approx(MODEL.finalize({**first_two, "members": np.asarray(2.0)}, full)["rho"].value[0],
+                                     rel=1e-12)
+
+
+def test_members_per_t_is_validated():
+    with pytest.raises(SpecError, match="2 values for 3 temperatures"):
+        params(T=[0.3, 1.0, 2.0], members_per_T=[4, 2])
+    with pytest.raises(SpecError, match="only method dqt"):
+        params(T=[0.3, 1.0], members_per_T=[4, 2], method="ftlm")
+    with pytest.raises(SpecError, match="members_per_T"):
+        MODEL.param_map()["members_per_T"].validate([4, -1])

@@ -21,6 +21,9 @@ of memory, no M; same outputs except ``drude_thermal``, and SW(Lambda) of sigma_
 Members are start vectors: member m uses sector K = 2 pi (m mod N)/N (``boundary = "pbc"``, all
 sectors equally often when members is a multiple of N) or K uniform in [0, 2 pi) drawn from its
 own stream (``"twist"``: twisted-boundary averaging); the random vector is complex Gaussian.
+``members_per_T`` (dqt) spends fewer members on the T that need fewer (typically the high T): each T
+is propagated on its own, so a member simply skips the T it is not counted at (with pbc, keep the
+counts multiples of N so every sector enters equally).
 """
 from __future__ import annotations
 
@@ -49,6 +52,19 @@ def _sector(params, member_id, rng):
     return rng.uniform(0.0, 2 * np.pi)
 
 
+def _temperatures_of_member(params, member_id):
+    """Indices of the T that member ``member_id`` contributes to (``members_per_T``; dqt only).
+
+    A member left out of a T adds zero to both the numerator and Z there, so every ratio estimate,
+    and the jackknife over shards, stays valid (the jackknife error is then slightly conservative).
+    """
+    n_temps = len(params["T"])
+    per_t = list(params["members_per_T"])
+    if per_t == [0]:
+        return np.arange(n_temps)
+    return np.array([i for i, cap in enumerate(per_t) if cap == 0 or member_id < cap], dtype=int)
+
+
 class ChainFTLM(Model):
     name = "chain_ftlm"
     description = "one electron + TLS chain: sigma(w,T), rho(T) by finite-temperature Lanczos or typicality"
@@ -72,6 +88,8 @@ class ChainFTLM(Model):
         Param("reorth", bool, False, doc="full reorthogonalization (exact-arithmetic checks only)"),
         Param("method", str, "ftlm", choices=("ftlm", "dqt"),
               doc="ftlm: Lanczos (memory 16 D M); dqt: Chebyshev typicality (memory ~14 D vectors)"),
+        Param("members_per_T", int, [0], array=True, low=0,
+              doc="dqt: members m < n_i contribute to the i-th T (one n per T; 0 or [0]: all members)"),
     )
 
     def check(self, params):
@@ -88,6 +106,12 @@ class ChainFTLM(Model):
             raise SpecError(f"params.T: {tmin} < g/600 underflows the Boltzmann weights; raise the lowest T")
         if params["omega_out"] > params["omega_max"]:
             raise SpecError("params.omega_out: must not exceed omega_max")
+        per_t = params["members_per_T"]
+        if list(per_t) != [0]:
+            if params["method"] != "dqt":
+                raise SpecError("params.members_per_T: only method dqt propagates each T on its own")
+            if len(per_t) != len(params["T"]):
+                raise SpecError(f"params.members_per_T: {len(per_t)} values for {len(params['T'])} temperatures")
         if params["method"] == "dqt" and tmin < 4 * _delta_min(params) / np.pi:
             # the Kubo kernel decays like the time window only for t < pi T/delta^2 (correlation.py)
             raise SpecError(f"params.T: {tmin} < 4 delta/pi = {4 * _delta_min(params) / np.pi:.4g} is too cold "
@@ -122,7 +146,13 @@ class ChainFTLM(Model):
             d = 1 << n
             r = rng.standard_normal(d) + 1j * rng.standard_normal(d)
             if dqt:
-                out = typicality.tally(n, k, params["g"], params["omega0"], r, temps, dt, n_t)
+                used = _temperatures_of_member(params, mid)
+                if len(used) == 0:
+                    continue
+                part = typicality.tally(n, k, params["g"], params["omega0"], r, temps[used], dt, n_t)
+                out = {key: np.zeros(totals[key].shape) for key in part}
+                for key, val in part.items():
+                    out[key][used] = val
             else:
                 out = tally(n, k, params["g"], params["omega0"], r, params["M"], temps, h, nb,
                             reorth=params["reorth"])
