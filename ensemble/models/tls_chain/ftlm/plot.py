@@ -40,8 +40,8 @@ def plot_points(points, fig):
             p = pt.params
             mid = np.sqrt(p["delta_dc_min"] * p["delta_dc_max"])
             ax.errorbar(temps, r.mean, yerr=r.stderr, marker="o", ms=3, lw=1,
-                        label=f"{p.get('method', 'ftlm').upper()}, filter δ ≈ {mid:.2g} t (±1 s.e.)")
-            if "rho_delta" in est:
+                        label=f"{p.get('method', 'ftlm').upper()}, filter δ = {mid:.2g} t (±1 s.e.)")
+            if "rho_delta" in est and p["delta_dc_min"] < p["delta_dc_max"]:  # one width: no band
                 band = est["rho_delta"].mean
                 ax.fill_between(temps, band.min(axis=1), band.max(axis=1), alpha=0.3,
                                 label=f"range over δ = {p['delta_dc_min']:g}–{p['delta_dc_max']:g} t")
