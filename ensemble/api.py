@@ -33,20 +33,23 @@ def as_spec(spec_or_path, **overrides) -> Spec:
 
 def run(spec_or_path, store, client=None, *, cluster: ClusterOptions | None = None, retries: int = 2,
         progress: bool = True, max_shards: int | None = None, target_error=None, max_count: int | None = None,
-        log=print, **overrides) -> RunReport:
+        points=None, log=print, **overrides) -> RunReport:
     """Run (create, resume or extend) ``spec_or_path`` into the zarr store ``store``.
 
     ``client``: a connected ``distributed.Client`` to use; otherwise ``cluster`` (default: a LocalCluster with
     one worker per core) is started and closed.  ``overrides``: ensemble keys (members, realizations,
     vectors, shard_size, seed) or model parameters.  ``target_error``: targets such as ``"mean=1e-3"`` or
     ``"T_U=2%"`` (a string or a list); the run then grows in rounds up to ``max_count`` members
-    (realizations for two-level runs; default 64 times the first round).
+    (realizations for two-level runs; default 64 times the first round).  ``points``: compute only these
+    point indices (as ``ensemble status`` numbers them); the others stay pending.
     """
     spec = as_spec(spec_or_path, **overrides)
     options = cluster or ClusterOptions()
     if not target_error:
         return run_spec(spec, store, options, retries=retries, progress=progress, max_shards=max_shards,
-                        log=log, client=client)
+                        log=log, client=client, points=points)
+    if points is not None:
+        raise SpecError("target_error and points cannot be combined: the targets hold at every point")
     targets = [t if isinstance(t, Target) else parse_target(t)
                for t in ([target_error] if isinstance(target_error, (str, Target)) else target_error)]
     return _run_to_target(spec, store, client, options, targets, max_count, retries, progress, log)

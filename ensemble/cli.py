@@ -82,6 +82,8 @@ def _load_spec(spec_file, store_path, members, realizations, vectors):
 @click.option("--adapt", default=None, metavar="MIN:MAX", help="jobqueue: adaptive number of jobs between MIN and MAX")
 @click.option("--retries", type=int, default=2, show_default=True, help="retries of a failing shard")
 @click.option("--max-shards", type=int, default=None, help="compute at most this many shards, then stop")
+@click.option("--point", "points", type=int, multiple=True,
+              help="compute only this point (index as `ensemble status` prints it; repeatable)")
 @click.option("--target-error", "targets", multiple=True, metavar="NAME=VALUE[%]",
               help="extend in rounds until NAME's jackknife error is below VALUE (or VALUE%% of |mean|) at every "
                    "point; --members/--realizations is then the cap")
@@ -90,7 +92,7 @@ def _load_spec(spec_file, store_path, members, realizations, vectors):
 @click.option("--estimate", is_flag=True, help="time a member here and print the projected cost; run nothing")
 @click.option("--no-progress", is_flag=True, help="no progress bar")
 def run(spec_file, members, realizations, vectors, store_path, cluster, workers, threads_per_worker, memory_limit,
-        scheduler, scheduler_file, jobqueue_config, jobs, lifetime, adapt, retries, max_shards, targets,
+        scheduler, scheduler_file, jobqueue_config, jobs, lifetime, adapt, retries, max_shards, points, targets,
         connect_timeout, estimate, no_progress):
     """Run SPEC_FILE into --store, resuming (or extending) an existing store.
 
@@ -131,7 +133,8 @@ def run(spec_file, members, realizations, vectors, store_path, cluster, workers,
         try:
             with stop_on_signals():
                 report = api.run(spec, store_path, cluster=opts, retries=retries, progress=not no_progress,
-                                 max_shards=max_shards, target_error=parsed or None, max_count=cap, log=click.echo)
+                                 max_shards=max_shards, target_error=parsed or None, max_count=cap,
+                                 points=points or None, log=click.echo)
         except Stopped as stop:  # SIGTERM (e.g. SLURM time limit) or SIGINT: cluster closed, jobs cancelled
             click.echo(stop_message(stop, store_path, _cluster_args(opts), batch=opts.kind.startswith("jobqueue:")), err=True)
             sys.exit(stop.exit_code)

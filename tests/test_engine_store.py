@@ -98,6 +98,34 @@ def test_interrupt_and_resume_is_bitwise_identical(cli, write_spec, tmp_path):
             assert np.array_equal(a[name], b[name])
 
 
+def test_point_selection_runs_one_point_and_resumes_to_the_same_bits(cli, write_spec, tmp_path):
+    spec = write_spec(spec_text(members=8, shard_size=2))
+    assert cli("run", spec, "--store", tmp_path / "ref", "--cluster", "sync", "--no-progress")[0] == 0
+    code, out, _ = cli("run", spec, "--store", tmp_path / "cut", "--cluster", "sync", "--no-progress", "--point", 1,
+                       "--max-shards", 3)
+    assert code == 0 and "computed 3 shard(s)" in out
+    done = open_store(tmp_path / "cut").done()
+    assert not done[0].any() and done[1].sum() == 3
+    code, out, _ = cli("run", spec, "--store", tmp_path / "cut", "--cluster", "sync", "--no-progress", "--point", 1)
+    assert code == 0 and "computed 1 shard(s)" in out and not open_store(tmp_path / "cut").done()[0].any()
+    code, out, _ = cli("run", spec, "--store", tmp_path / "cut", "--cluster", "sync", "--no-progress", "--point", 1)
+    assert code == 0 and "nothing to do, the selected points are done" in out
+    assert cli("run", spec, "--store", tmp_path / "cut", "--cluster", "sync", "--no-progress")[0] == 0
+    for a, b in zip(totals(tmp_path / "ref"), totals(tmp_path / "cut")):
+        for name in a:
+            assert np.array_equal(a[name], b[name])
+
+
+def test_point_selection_out_of_range_is_refused_before_the_store(cli, write_spec, tmp_path):
+    spec = write_spec(spec_text(members=4))
+    code, _, err = cli("run", spec, "--store", tmp_path / "s", "--cluster", "sync", "--point", 2)
+    assert code == 2 and "point 2: the spec has 2 point(s), numbered 0 to 1" in err and err.count("\n") == 1
+    assert not (tmp_path / "s").exists()
+    code, _, err = cli("run", spec, "--store", tmp_path / "s", "--cluster", "sync", "--point", 0,
+                       "--target-error", "mean=0.1")
+    assert code == 2 and "cannot be combined" in err and not (tmp_path / "s").exists()
+
+
 def test_shard_written_without_done_is_recomputed(cli, write_spec, tmp_path):
     spec = write_spec(spec_text())
     st = tmp_path / "st"

@@ -239,26 +239,31 @@ def _workers_ignore_sigint():
 
 @leased  # one client per store: a second one refuses (lease.py)
 def run_spec(spec: Spec, path: str | Path, opts: ClusterOptions, retries: int = 2, progress: bool = True,
-             max_shards: int | None = None, log=print, client=None) -> RunReport:
+             max_shards: int | None = None, log=print, client=None, points=None) -> RunReport:
     """Check, create/resume/extend the store at ``path`` and compute its pending shards.
+
+    ``points``: compute only the shards of these point indices (the others stay pending); ``max_shards``
+    then counts within them.
 
     With ``client`` (a connected ``distributed.Client``) the caller's cluster is used and ``opts`` is
     ignored.  All refusals (spec mismatch, memory) happen before the store is created or modified.
     """
+    points = check_points(spec, points)
     existing = check_store(path, spec)
     report = RunReport()
     t0 = time.perf_counter()
-    if existing is not None and _same_counts(existing.spec, spec) and not existing.pending():
+    if existing is not None and _same_counts(existing.spec, spec) and not _selected(existing.pending(), points):
         done = existing.done()
-        log(f"{path}: nothing to do, all {done.size} shards are done")
+        what = f"all {done.size} shards are done" if points is None else "the selected points are done"
+        log(f"{path}: nothing to do, {what}")
         return report
     with connected_client(spec, opts, client) as active:
         if active is None:
             store, what = create_or_resume(path, spec)
             log(f"{path}: {what}")
-            _record(store, report, lambda: _run_sync(_plan(store, max_shards), retries, progress, report))
+            _record(store, report, lambda: _run_sync(_plan(store, max_shards, points), retries, progress, report))
         else:
-            _run_in_client(active, spec, path, retries, progress, max_shards, log, report)
+            _run_in_client(active, spec, path, retries, progress, (max_shards, points), log, report)
     report.seconds = time.perf_counter() - t0
     return report
 
@@ -307,13 +312,13 @@ def _scheduler_task_memory(client) -> float:
     return min(limits) if limits and min(limits) > 0 else float("inf")
 
 
-def _run_in_client(client, spec, path, retries, progress, max_shards, log, report):
+def _run_in_client(client, spec, path, retries, progress, limits, log, report):
     store, what = create_or_resume(path, spec)
     log(f"{path}: {what}")
     report.dashboard = getattr(client, "dashboard_link", None)
     if report.dashboard:
         log(f"dashboard: {report.dashboard}")
-    _record(store, report, lambda: _run_dask(client, _plan(store, max_shards), retries, progress, report))
+    _record(store, report, lambda: _run_dask(client, _plan(store, *limits), retries, progress, report))
 
 
 def _record(store: RunStore, report: RunReport, work) -> None:
@@ -326,8 +331,23 @@ def _record(store: RunStore, report: RunReport, work) -> None:
             add_timings(store.path, report.timings())
 
 
-def _plan(store: RunStore, max_shards: int | None) -> Plan:
-    pending = store.pending()
+def check_points(spec: Spec, points) -> frozenset[int] | None:
+    """The selected point indices as a set, refused (SpecError) where one is not a point of ``spec``."""
+    if points is None:
+        return None
+    n = len(spec.points())
+    bad = [p for p in points if not 0 <= int(p) < n]
+    if bad:
+        raise SpecError(f"point {bad[0]}: the spec has {n} point(s), numbered 0 to {n - 1} as `ensemble status` shows")
+    return frozenset(int(p) for p in points)
+
+
+def _selected(pending: list[tuple[int, int]], points: frozenset[int] | None) -> list[tuple[int, int]]:
+    return pending if points is None else [(p, s) for p, s in pending if p in points]
+
+
+def _plan(store: RunStore, max_shards: int | None, points: frozenset[int] | None = None) -> Plan:
+    pending = _selected(store.pending(), points)
     plan = build_plan(store.spec, str(store.path.resolve()), store.shard_range(),
                       pending if max_shards is None else pending[:max_shards])
     plan.pending_total = len(pending)
