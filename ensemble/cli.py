@@ -307,13 +307,16 @@ def plot(store_path, output):
         store = open_store(store_path)
         if not store.done().any():
             raise SpecError(f"{store_path}: no shard is done yet; nothing to plot (run or resume it first)")
-    points = point_results(store)
+    everything = point_results(store)
+    points = [pt for pt in everything if pt.members_done]  # a point with no shard done has nothing to draw
     store.spec.model.plot(points, fig)
     fig.suptitle(figure_title(store.spec, points))
     fig.tight_layout()
     Path(output).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(output, dpi=120)
-    click.echo(f"wrote {output}")
+    skipped = len(everything) - len(points)
+    click.echo(f"wrote {output}" + (f" ({skipped} of {len(everything)} points have no shard done and are left out)"
+                                     if skipped else ""))
 
 
 @main.command()

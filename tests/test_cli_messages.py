@@ -56,6 +56,14 @@ def test_plot_refuses_unknown_format_and_empty_store(cli, write_spec, tmp_path):
     assert code == 2 and "unknown image format 'xyz'" in err and err.count("\n") == 1
 
 
+def test_plot_leaves_out_points_without_shards(cli, write_spec, tmp_path):
+    spec = write_spec('model = "normal_mean"\n[params]\nsigma = [1.0, 2.0, 3.0]\n[ensemble]\nmembers = 2\n')
+    cli("run", spec, "--store", tmp_path / "s", "--cluster", "sync", "--no-progress", "--point", 2)
+    code, out, _ = cli("plot", tmp_path / "s", "-o", tmp_path / "fig.png")
+    assert code == 0 and "(2 of 3 points have no shard done and are left out)" in out
+    assert (tmp_path / "fig.png").stat().st_size > 0
+
+
 def test_unreachable_scheduler_is_one_line(cli, write_spec, tmp_path):
     spec = write_spec('model = "normal_mean"\n')
     code, _, err = cli("run", spec, "--store", tmp_path / "s", "--scheduler", "tcp://127.0.0.1:1",
