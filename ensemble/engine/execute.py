@@ -263,7 +263,7 @@ def run_spec(spec: Spec, path: str | Path, opts: ClusterOptions, retries: int = 
             log(f"{path}: {what}")
             _record(store, report, lambda: _run_sync(_plan(store, max_shards, points), retries, progress, report))
         else:
-            _run_in_client(active, spec, path, retries, progress, (max_shards, points), log, report)
+            _run_in_client(active, spec, path, retries, progress, max_shards, points, log, report)
     report.seconds = time.perf_counter() - t0
     return report
 
@@ -312,13 +312,13 @@ def _scheduler_task_memory(client) -> float:
     return min(limits) if limits and min(limits) > 0 else float("inf")
 
 
-def _run_in_client(client, spec, path, retries, progress, limits, log, report):
+def _run_in_client(client, spec, path, retries, progress, max_shards, points, log, report):
     store, what = create_or_resume(path, spec)
     log(f"{path}: {what}")
     report.dashboard = getattr(client, "dashboard_link", None)
     if report.dashboard:
         log(f"dashboard: {report.dashboard}")
-    _record(store, report, lambda: _run_dask(client, _plan(store, *limits), retries, progress, report))
+    _record(store, report, lambda: _run_dask(client, _plan(store, max_shards, points), retries, progress, report))
 
 
 def _record(store: RunStore, report: RunReport, work) -> None:
