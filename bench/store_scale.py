@@ -4,7 +4,7 @@
 
 normal_mean with draws = 1 and shard_size = 1, one point, so shards = members.  Sizes up to --run-max are
 computed by `ensemble run` on a LocalCluster (the run time is printed); larger sizes are written in this
-process through the workers' write path (tasks.shard_sums + store.write_shard), compacted every 5000 shards
+process through the workers' write path (tasks.shard_sums + the store's ShardWriter), compacted every 5000 shards
 as the run's client does, which produces the same store without the cluster's per-task overhead.  status and show are
 timed as fresh CLI processes (Python start-up included), best of three.  Prints the ratios largest/smallest.
 """
@@ -46,9 +46,9 @@ def cli(*args) -> float:
 
 
 def write_in_process(spec_path: Path, store: Path) -> float:
-    from ensemble.engine.compact import compact
     from ensemble.engine.spec import load_spec
-    from ensemble.engine.store import create_or_resume, write_shard
+    from ensemble.engine.store import create_or_resume
+    from ensemble.engine.store.compaction import compact
     from ensemble.engine.tasks import shard_sums
 
     spec = load_spec(spec_path)
@@ -57,11 +57,12 @@ def write_in_process(spec_path: Path, store: Path) -> float:
     table = st.shard_range()
     model, point = spec.model, spec.points()[0]
     accs = model.accumulators(point)
+    writer = st.shard_writer()
     for s, row in enumerate(table):
-        write_shard(str(store), 0, s, len(table), shard_sums(model, point, spec.seed, 0, tuple(row))[0], accs)
+        writer.write(0, s, shard_sums(model, point, spec.seed, 0, tuple(row))[0], accs)
         if s % 5000 == 4999:  # what the run's client does every few seconds (here: no thread, no GIL ping-pong)
-            compact(store)
-    compact(store, all_points=True)
+            compact(st)
+    compact(st, all_points=True)
     return time.perf_counter() - t0
 
 

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ensemble.engine.execute import ClusterOptions, RunReport, connected_client, run_spec
+from ensemble.engine.execute import ClusterOptions, connected_client, run_spec
 from ensemble.engine.model import SpecError
 from ensemble.engine.results import PointResult
 from ensemble.engine.spec import Spec
+from ensemble.engine.window import RunReport
 from ensemble.engine.target import (DEFAULT_CAP, MIN_SHARDS, Target, check_targets, count_key, next_count, parse_target,
                                     round_unit, worst_ratio)
 
@@ -33,7 +34,7 @@ def as_spec(spec_or_path, **overrides) -> Spec:
 
 def run(spec_or_path, store, client=None, *, cluster: ClusterOptions | None = None, retries: int = 2,
         progress: bool = True, max_shards: int | None = None, target_error=None, max_count: int | None = None,
-        points=None, log=print, **overrides) -> RunReport:
+        points=None, window: int | None = None, log=print, **overrides) -> RunReport:
     """Run (create, resume or extend) ``spec_or_path`` into the zarr store ``store``.
 
     ``client``: a connected ``distributed.Client`` to use; otherwise ``cluster`` (default: a LocalCluster with
@@ -41,18 +42,19 @@ def run(spec_or_path, store, client=None, *, cluster: ClusterOptions | None = No
     vectors, shard_size, seed) or model parameters.  ``target_error``: targets such as ``"mean=1e-3"`` or
     ``"T_U=2%"`` (a string or a list); the run then grows in rounds up to ``max_count`` members
     (realizations for two-level runs; default 64 times the first round).  ``points``: compute only these
-    point indices (as ``ensemble status`` numbers them); the others stay pending.
+    point indices (as ``ensemble status`` numbers them); the others stay pending.  ``window``: the most shard
+    tasks in flight at once (default: two per worker thread).
     """
     spec = as_spec(spec_or_path, **overrides)
     options = cluster or ClusterOptions()
     if not target_error:
         return run_spec(spec, store, options, retries=retries, progress=progress, max_shards=max_shards,
-                        log=log, client=client, points=points)
+                        log=log, client=client, points=points, window=window)
     if points is not None:
         raise SpecError("target_error and points cannot be combined: the targets hold at every point")
     targets = [t if isinstance(t, Target) else parse_target(t)
                for t in ([target_error] if isinstance(target_error, (str, Target)) else target_error)]
-    return _run_to_target(spec, store, client, options, targets, max_count, retries, progress, log)
+    return _run_to_target(spec, store, client, options, targets, max_count, retries, progress, log, window)
 
 
 def _stored_count(store, key: str) -> int:
@@ -64,7 +66,7 @@ def _stored_count(store, key: str) -> int:
     return int(getattr(open_store(path).spec, key))
 
 
-def _run_to_target(spec, store, client, options, targets, cap, retries, progress, log) -> RunReport:
+def _run_to_target(spec, store, client, options, targets, cap, retries, progress, log, window) -> RunReport:
     from ensemble.engine.store import check_store
 
     check_targets(spec, targets)
@@ -78,21 +80,19 @@ def _run_to_target(spec, store, client, options, targets, cap, retries, progress
     check_store(store, spec.replace(**{key: count}))
     log(f"target {', '.join(map(str, targets))}: rounds of {key} from {count}, at most {cap}")
     with connected_client(spec, options, client) as active:  # one cluster for every round
-        return _rounds(spec, store, active, options, targets, key, unit, count, cap, retries, progress, log)
+        return _rounds(spec, store, active, options, targets, key, unit, count, cap, retries, progress, log, window)
 
 
-def _rounds(spec, store, client, options, targets, key, unit, count, cap, retries, progress, log) -> RunReport:
+def _rounds(spec, store, client, options, targets, key, unit, count, cap, retries, progress, log,
+            window) -> RunReport:
     from ensemble.engine.estimators import point_results
     from ensemble.engine.store import open_store
 
     total = RunReport()
     while True:
         report = run_spec(spec.replace(**{key: count}), store, options, retries=retries, progress=progress,
-                          log=log, client=client)
-        total.computed += report.computed
-        total.failed += report.failed
-        total.seconds += report.seconds
-        total.outcomes += report.outcomes
+                          log=log, client=client, window=window)
+        total.merge(report)
         if report.failed:
             return total
         ratio, where = worst_ratio(point_results(open_store(store)), targets)
@@ -129,9 +129,11 @@ def load(store):
 
     from ensemble.engine.store import open_store
 
+    from ensemble.engine.estimators import point_results
+
     st = open_store(store)
     spec = st.spec
-    pts = results(store)
+    pts = point_results(st)
     swept = spec.swept()
     coords: dict = {"point": np.arange(len(pts)),
                     "members_done": ("point", np.array([pt.members_done for pt in pts]))}
@@ -169,22 +171,22 @@ def graph(spec_or_path, store, **overrides) -> list:
     Computing them (``dask.compute(*objs)`` or ``client.compute(objs)``) fills the store exactly as
     :func:`run` would; each returns a small outcome record (point, shard, timings).
     """
-    from ensemble.engine.graph import build_plan, to_delayed
+    from ensemble.engine.execute import plan_of
+    from ensemble.engine.graph import to_delayed
     from ensemble.engine.store import create_or_resume
 
     spec = as_spec(spec_or_path, **overrides)
     st, _ = create_or_resume(store, spec)
-    return to_delayed(build_plan(spec, str(st.path.resolve()), st.shard_range(), st.pending()))
+    return to_delayed(plan_of(st))
 
 
 def plan(spec_or_path, store=None, **overrides):
     """The run's graph plan (nodes, edges, memory) without touching any store when ``store`` is None."""
     from ensemble.engine.graph import build_plan
-    from ensemble.engine.store import _check_layout, check_store, pending_pairs, table_for
+    from ensemble.engine.store import check_store, pending_pairs, table_for
 
     spec = as_spec(spec_or_path, **overrides)
-    _check_layout(spec.model, spec)  # what could not be stored is refused here too
-    existing = check_store(store, spec) if store is not None else None
+    existing = check_store(store, spec)  # also refuses what could not be stored
     table = table_for(spec, existing.shard_range() if existing is not None else None)
-    pending = pending_pairs(len(spec.points()), len(table), existing.done() if existing is not None else None)
-    return build_plan(spec, str(store or "<new store>"), table, pending)
+    points, shards = pending_pairs(len(spec.points()), len(table), existing.done() if existing is not None else None)
+    return build_plan(spec, None, table, points, shards)

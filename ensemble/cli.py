@@ -90,22 +90,29 @@ def _load_spec(spec_file, store_path, members, realizations, vectors):
 @click.option("--connect-timeout", type=float, default=10.0, show_default=True,
               help="seconds to reach --scheduler / --scheduler-file")
 @click.option("--estimate", is_flag=True, help="time a member here and print the projected cost; run nothing")
+@click.option("--window", type=int, default=None,
+              help="shard tasks in flight at once (default: two per worker thread, following the cluster)")
 @click.option("--no-progress", is_flag=True, help="no progress bar")
 def run(spec_file, members, realizations, vectors, store_path, cluster, workers, threads_per_worker, memory_limit,
         scheduler, scheduler_file, jobqueue_config, jobs, lifetime, adapt, retries, max_shards, points, targets,
-        connect_timeout, estimate, no_progress):
+        connect_timeout, estimate, window, no_progress):
     """Run SPEC_FILE into --store, resuming (or extending) an existing store.
 
-    Without SPEC_FILE the spec stored in an existing --store is resumed.
+    Without SPEC_FILE the spec stored in an existing --store is resumed.  Exit codes: 0 done, 1 some shards
+    failed (or a target error was not reached), 2 bad input or an unusable store, 75 stopped by the
+    environment (disk full, quota, read-only or forbidden store: free space and resume), 128+N stopped by
+    signal N (resume).
     """
     from ensemble import api
     from ensemble.engine.execute import ClusterOptions
+    from ensemble.engine.faults import EnvironmentFault
     from ensemble.engine.signals import Stopped, stop_message, stop_on_signals
     from ensemble.engine.target import count_key, parse_target
 
     with _Guard():
         for name, value, low in (("--workers", workers, 1), ("--threads-per-worker", threads_per_worker, 1),
-                                 ("--jobs", jobs, 1), ("--retries", retries, 0), ("--max-shards", max_shards, 0)):
+                                 ("--jobs", jobs, 1), ("--retries", retries, 0), ("--max-shards", max_shards, 0),
+                                 ("--window", window, 1)):
             if value is not None and value < low:
                 raise SpecError(f"{name} = {value}: must be >= {low}")
         parsed = [parse_target(t) for t in targets]
@@ -134,15 +141,24 @@ def run(spec_file, members, realizations, vectors, store_path, cluster, workers,
             with stop_on_signals():
                 report = api.run(spec, store_path, cluster=opts, retries=retries, progress=not no_progress,
                                  max_shards=max_shards, target_error=parsed or None, max_count=cap,
-                                 points=points or None, log=click.echo)
+                                 points=points or None, window=window, log=click.echo)
         except Stopped as stop:  # SIGTERM (e.g. SLURM time limit) or SIGINT: cluster closed, jobs cancelled
             click.echo(stop_message(stop, store_path, _cluster_args(opts), batch=opts.kind.startswith("jobqueue:")), err=True)
             sys.exit(stop.exit_code)
+        except EnvironmentFault as fault:  # full disk, quota, read-only: running shards cancelled, nothing lost
+            import shlex
+
+            resume = shlex.join(["ensemble", "run", "--store", str(store_path), *_cluster_args(opts)])
+            click.echo(f"{fault}; to resume after freeing space (or fixing the permission): {resume}", err=True)
+            sys.exit(fault.exit_code)
     click.echo(f"computed {report.computed} shard(s) in {report.seconds:.1f} s")
     if report.failed:
         from ensemble.engine.execute import write_failures
 
-        log_file = write_failures(store_path, report.failed)
+        try:
+            log_file = write_failures(store_path, report.failed)
+        except OSError as exc:
+            log_file = f"nowhere: the log could not be written ({exc.strerror})"
         for p, s, text in report.failed[:5]:
             last = text.strip().splitlines()[-1] if text.strip() else "unknown error"
             click.echo(f"shard (point {p}, shard {s}) failed after {retries + 1} tries: {last}", err=True)
@@ -243,10 +259,13 @@ def status(store_path):
     """Shards done / total per point, members and a spec summary."""
     from ensemble.engine.store import open_store
 
+    from ensemble.engine.store.provenance import format_records
+
     with _Guard():
         store = open_store(store_path)
+        done, sizes = store.done(), store.shard_sizes()
     spec = store.spec
-    done, sizes = store.done(), store.shard_sizes()
+    _note(store)
     click.echo(f"model {spec.model_name}; spec hash {spec.hash()}; seed {spec.seed}; shard_size {spec.shard_size}")
     if spec.two_level:
         click.echo(f"two-level: {spec.realizations} realizations x {spec.vectors} vectors per point")
@@ -257,6 +276,17 @@ def status(store_path):
         click.echo(f"point {p} ({label}): shards {int(done[p].sum())}/{done.shape[1]}, "
                    f"members {int(sizes[done[p]].sum())}/{spec.members}")
     click.echo(f"total: {int(done.sum())}/{done.size} shards done")
+    records = store.provenance()
+    if records:
+        click.echo("run sessions:")
+        for line in format_records(records):
+            click.echo(f"  {line}")
+
+
+def _note(store) -> None:
+    note = store.note()
+    if note:
+        click.echo(f"note: {note}", err=True)
 
 
 @main.command()
@@ -271,8 +301,9 @@ def show(store_path, as_json):
 
     with _Guard():
         store = open_store(store_path)
-    points = point_results(store)
-    variances = ([variance_report(store, p) for p in range(len(points))] if store.spec.two_level else [])
+        _note(store)
+        points = point_results(store)
+        variances = ([variance_report(store, p) for p in range(len(points))] if store.spec.two_level else [])
     if as_json:
         doc = results_json(store.spec.model_name, points)
         for entry, rep in zip(doc["points"], variances):
@@ -307,7 +338,7 @@ def plot(store_path, output):
         store = open_store(store_path)
         if not store.done().any():
             raise SpecError(f"{store_path}: no shard is done yet; nothing to plot (run or resume it first)")
-    everything = point_results(store)
+        everything = point_results(store)
     points = [pt for pt in everything if pt.members_done]  # a point with no shard done has nothing to draw
     store.spec.model.plot(points, fig)
     fig.suptitle(figure_title(store.spec, points))
@@ -353,15 +384,54 @@ def compact(store_path):
 
     A run does this itself every few seconds; use it for a store filled through ``ensemble.graph``.
     """
-    from ensemble.engine.compact import compact as compact_store
     from ensemble.engine.lease import store_lease
     from ensemble.engine.store import open_store
+    from ensemble.engine.store.compaction import compact as compact_store
 
     with _Guard():
-        open_store(store_path)
+        store = open_store(store_path)
         with store_lease(store_path):
-            moved = compact_store(store_path, all_points=True)
+            moved = compact_store(store, all_points=True)
     click.echo(f"{store_path}: {moved} staged shard(s) compacted")
+
+
+@main.command()
+@click.argument("store_path", type=click.Path(file_okay=False))
+@click.option("--repair", is_flag=True, help="mark the shards of damaged chunks pending and rebuild damaged block sums")
+def verify(store_path, repair):
+    """Read every chunk and the metadata of a store; report damaged, truncated or missing chunks.
+
+    Exit code 0: all sound (or repaired); 1: damage found (without --repair), or damage that cannot be
+    recomputed (metadata, spec, shard table).  After --repair, `ensemble run --store STORE` recomputes the
+    pending shards, bitwise as they were.
+    """
+    from ensemble.engine.lease import store_lease
+    from ensemble.engine.store import StoreCorruption, open_store
+    from ensemble.engine.store.integrity import FATAL, repair as repair_store, verify as verify_store
+
+    with _Guard():
+        try:
+            store = open_store(store_path)
+        except StoreCorruption as exc:
+            click.echo(f"{exc}", err=True)
+            _fail("the store's metadata is damaged; it cannot be repaired (restore it from a copy)", code=1)
+        _note(store)
+        findings = verify_store(store)
+    for finding in findings:
+        click.echo(f"{store_path}: {finding.line()}")
+    if not findings:
+        click.echo(f"{store_path}: all {store.n_points * store.n_shards} shard(s) and their metadata are sound"
+                   + ("" if store.checksummed else " (as far as chunk lengths tell: no checksums)"))
+        return
+    if not repair:
+        _fail(f"{len(findings)} damaged chunk(s); `ensemble verify {store_path} --repair` marks their shards "
+              "pending, then `ensemble run --store` recomputes them", code=1)
+    if any(f.action == FATAL for f in findings):
+        _fail("damaged metadata cannot be recomputed; restore the store from a copy", code=1)
+    with _Guard(), store_lease(store_path):
+        pending, rebuilt = repair_store(store, findings)
+    click.echo(f"{store_path}: repaired: {pending} shard(s) marked pending, block sums of {rebuilt} point(s) "
+               f"rebuilt; recompute with `ensemble run --store {store_path}`")
 
 
 if __name__ == "__main__":

@@ -136,7 +136,7 @@ def test_shard_written_without_done_is_recomputed(cli, write_spec, tmp_path):
     group["sum_x"][1, 2] = 1e9
     group["hist"][1, 2] = 12345
     group["done"][1, 2] = False
-    assert open_store(st).pending() == [(1, 2)]
+    assert [tuple(map(int, ps)) for ps in zip(*open_store(st).pending())] == [(1, 2)]
     code, out, _ = cli("run", spec, "--store", st, "--cluster", "sync", "--no-progress")
     assert code == 0 and "computed 1 shard(s)" in out
     for a, b in zip(good, totals(st)):
@@ -273,23 +273,42 @@ def test_local_workers_cap_kernel_threads_at_their_own():
         cluster.close()
 
 
-def test_raw_chunk_writer_matches_zarr(tmp_path):
-    """The fast raw-bytes chunk path must produce exactly what zarr itself writes and reads."""
-    from ensemble.engine.store import _ChunkWriter
+def test_raw_chunk_files_match_zarr_with_checksums(tmp_path):
+    """The engine's chunk files are exactly what zarr writes and reads, crc32c included, for nested and flat
+    chunk keys; zarr itself rejects a chunk whose checksum fails, and so does the engine."""
+    from zarr.codecs import Crc32cCodec
+
+    from ensemble.engine.store.chunks import ChunkedArray, ChunkError
 
     for dtype, shape in (("int64", (3, 5)), ("float64", ()), ("bool", ()), ("complex128", (4,))):
-        group = zarr.open_group(str(tmp_path / dtype), mode="w")
-        for name in ("fast", "ref"):
-            group.create_array(name, shape=(2, 3, *shape), chunks=(1, 1, *shape) if shape else (1, 1),
-                               dtype=dtype, fill_value=0, compressors=None)
-        rng = np.random.default_rng(0)
-        value = (rng.normal(size=shape) * 10).astype(dtype) if shape else np.asarray(rng.normal() > 0, dtype)
-        if dtype == "complex128":
-            value = value + 1j * rng.normal(size=shape)
-        writer = _ChunkWriter(str(tmp_path / dtype), "fast")
-        assert writer.raw
-        writer.write(1, 2, value)
-        group["ref"][1, 2] = value
-        fast = zarr.open_array(str(tmp_path / dtype / "fast"))[:]
-        assert np.array_equal(fast, zarr.open_array(str(tmp_path / dtype / "ref"))[:])
-        assert np.array_equal(fast[1, 2], value) and not fast[0].any()
+        for sep in ("/", "."):
+            root = tmp_path / f"{dtype}{'flat' if sep == '.' else 'nested'}"
+            group = zarr.open_group(str(root), mode="w")
+            for name in ("fast", "ref"):
+                group.create_array(name, shape=(2, 3, *shape), chunks=(1, 1, *shape), dtype=dtype, fill_value=0,
+                                   compressors=[Crc32cCodec()],
+                                   chunk_key_encoding={"name": "default", "separator": sep})
+            rng = np.random.default_rng(0)
+            value = (rng.normal(size=shape) * 10).astype(dtype) if shape else np.asarray(rng.normal() > 0, dtype)
+            if dtype == "complex128":
+                value = value + 1j * rng.normal(size=shape)
+            fast = ChunkedArray.from_metadata(root, "fast")
+            assert fast.checksummed and fast.separator == sep
+            fast.write((1, 2, *(0,) * len(shape)), value.reshape(1, 1, *shape))
+            group["ref"][1, 2] = value
+            read = zarr.open_array(str(root / "fast"))[:]
+            assert np.array_equal(read, zarr.open_array(str(root / "ref"))[:])
+            assert np.array_equal(read[1, 2], value) and not read[0].any()
+            ref = ChunkedArray.from_metadata(root, "ref")   # zarr's own chunk, read by the engine
+            coords = (1, 2, *(0,) * len(shape))
+            assert np.array_equal(ref.read(coords)[0, 0], value)
+            data = bytearray(ref.path(coords).read_bytes())
+            data[0] ^= 0x10                                   # one flipped bit
+            ref.path(coords).write_bytes(bytes(data))
+            with pytest.raises(ChunkError, match="corrupted"):
+                ref.read(coords)
+            with pytest.raises(ValueError, match="checksum"):
+                zarr.open_array(str(root / "ref"))[1, 2]
+            ref.path(coords).write_bytes(bytes(data[:-3]))    # torn write
+            with pytest.raises(ChunkError, match="truncated"):
+                ref.read(coords)

@@ -85,10 +85,10 @@ def test_store_bitwise_across_workers_and_extension_in_r_and_s(write_spec, tmp_p
     small = write_spec(spec_text(3, 2, 2), name="small.toml")
     store = tmp_path / "grow"
     ensemble.run(small, store, cluster=SYNC, progress=False, log=lambda *_: None)
-    before = np.asarray(open_store(store).group["sum_x"][0, :])
+    before = np.asarray(open_store(store).group()["sum_x"][0, :])
     ensemble.run(small, store, cluster=SYNC, progress=False, log=lambda *_: None, realizations=5, vectors=4)
     st = open_store(store)
-    assert (np.asarray(st.group["sum_x"][0, :len(before)]) == before).all()  # old shards untouched
+    assert (np.asarray(st.group()["sum_x"][0, :len(before)]) == before).all()  # old shards untouched
     assert st.done().all() and (st.spec.realizations, st.spec.vectors) == (5, 4)
     [pt] = ensemble.results(store)
     assert pt.members_done == 20
@@ -126,11 +126,11 @@ def test_setup_built_once_per_realization_per_shard(monkeypatch, tmp_path, setup
 def test_graph_structure_of_a_small_spec():
     spec = spec_from_dict({"model": "normal_two_level", "params": {"sigma_between": [1.0, 2.0]},
                            "ensemble": {"realizations": 3, "vectors": 4, "shard_size": 2}})
-    plan = build_plan(spec, "/nowhere", table_for(spec), [(p, s) for p in range(2) for s in range(6)])
+    plan = build_plan(spec, None, table_for(spec), np.repeat([0, 1], 6), np.tile(np.arange(6), 2))
     info = plan.summary()
     assert info["shard_nodes"] == 12 and info["setup_nodes"] == 6 and info["edges"] == 12
     assert info["shards_per_point"] == [6, 6]
-    deps = [n.setup for n in plan.shards]
+    deps = [n.setup for n in plan.nodes()]
     assert all(d is not None and d.shares == 2 for d in deps)
     delayed = ensemble.graph  # the API returns dask.delayed objects whose graph has the setup nodes
     assert callable(delayed)
@@ -140,7 +140,7 @@ def test_graph_structure_of_a_small_spec():
     keys = set().union(*(o.dask.keys() for o in objs))
     assert sum(str(k).startswith("setup-") for k in keys) == 6 and len(keys) == 18
     # a partially done store: only its pending shards, and setups only where still shared
-    part = build_plan(spec, "/nowhere", table_for(spec), [(0, 0), (0, 1), (0, 2)])
+    part = build_plan(spec, None, table_for(spec), [0, 0, 0], [0, 1, 2])
     assert part.summary()["setup_nodes"] == 1
 
 
@@ -185,7 +185,7 @@ def test_show_reports_variance_components_and_optimal_vectors(write_spec, tmp_pa
     comp = doc["points"][0]["variance_components"]["mean"]
     assert comp["realizations"] == 40 and comp["vectors_per_realization"] == 4
     # S* = sqrt(sw² t_s / (sb² t_v)) with the times the run recorded (sleeps bound them from below)
-    timing = open_store(tmp_path / "v").group.attrs["timing"]["0"]
+    timing = open_store(tmp_path / "v").attrs["timing"]["0"]
     t_setup, t_vec = timing[0] / timing[1], timing[2] / timing[3]
     assert timing[1] == pytest.approx(40) and timing[3] == 160
     assert t_setup >= 0.004 and t_vec >= 0.001

@@ -65,7 +65,7 @@ def estimate_cost(spec: Spec, store=None, workers: int = 1) -> CostEstimate:
     table = table_for(spec, existing.shard_range() if existing is not None else None)
     sizes = shard_members(table)
     n_points = len(spec.points())
-    pending = pending_pairs(n_points, len(table), existing.done() if existing is not None else None)
+    _, pending = pending_pairs(n_points, len(table), existing.done() if existing is not None else None)
     row = _probe_row(tuple(int(x) for x in table[0]))
     probe_members = int(shard_members(np.asarray([row]))[0])
     timed, per_member, warm = [], [], True
@@ -79,7 +79,7 @@ def estimate_cost(spec: Spec, store=None, workers: int = 1) -> CostEstimate:
     rate = sum(per_member) / len(per_member)
     longest = max(per_member) * int(sizes.max())
     memory = max(spec.model.memory_bytes(pt, spec.shard_size) for pt in spec.points())
-    return CostEstimate(n_points, len(pending), int(sum(sizes[s] for _, s in pending)), rate, timed, warm,
+    return CostEstimate(n_points, len(pending), int(sizes[pending].sum()), rate, timed, warm,
                         int(memory), workers, longest)
 
 

@@ -1,27 +1,28 @@
-"""Execution: shards become dask tasks on a distributed cluster; workers write their own chunks.
+"""Execution: clusters (local, an existing scheduler, SLURM/PBS through dask-jobqueue) and runs.
 
-Only ids and small status tuples travel through the scheduler.  A failed task is retried; a shard
-that keeps failing is reported with its traceback while the rest of the run completes.
+A run opens its store once, streams the plan's shard tasks through a bounded window
+(:mod:`ensemble.engine.window`) while the store compacts what workers stage, and records provenance and
+timings.  Only ids and small outcome records travel through the scheduler.  A failed task is retried; a
+shard that keeps failing is reported with its traceback while the rest of the run completes; an
+environment fault stops the run at once (:class:`ensemble.engine.faults.EnvironmentFault`).
 """
 from __future__ import annotations
 
 import logging
 import sys
 import time
-import traceback
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
-from ensemble.engine.graph import Plan, build_plan, run_plan_sync, to_delayed
-from ensemble.engine.model import SpecError
-from ensemble.engine.compact import background_compaction
+from ensemble.engine.faults import EnvironmentFault, fault_of, format_bytes
+from ensemble.engine.graph import Plan, build_plan
 from ensemble.engine.lease import leased
+from ensemble.engine.model import SpecError
 from ensemble.engine.spec import Spec
-from ensemble.engine.store import RunStore, add_timings, check_store, create_or_resume
-from ensemble.engine.tasks import ShardOutcome
+from ensemble.engine.store import RunStore, check_store, create_or_resume, same_counts
+from ensemble.engine.store.compaction import background_compaction
+from ensemble.engine.window import RunReport, Tally, run_in_process, stream
 
 
 @dataclass
@@ -44,38 +45,13 @@ class ClusterOptions:
         return self.kind == "sync" and not (self.scheduler or self.scheduler_file)
 
 
-@dataclass
-class RunReport:
-    computed: int = 0
-    failed: list[tuple[int, int, str]] = field(default_factory=list)
-    seconds: float = 0.0
-    dashboard: str | None = None
-    outcomes: list[ShardOutcome] = field(default_factory=list)
-    target_met: bool | None = None      # set by runs with a target error
-
-    def timings(self) -> dict[int, list[float]]:
-        """Per point: [setup seconds, setups, vector seconds, vectors] of the shards computed now."""
-        out: dict[int, list[float]] = {}
-        for o in self.outcomes:
-            t = out.setdefault(o.point, [0.0, 0.0, 0.0, 0.0])
-            t[0] += o.setup_seconds
-            t[1] += o.setups
-            t[2] += o.vector_seconds
-            t[3] += o.vectors
-        return out
-
-
-def _fmt_bytes(n: float) -> str:
-    return f"{n / 2**30:.2f} GiB"
-
-
 def check_memory(spec: Spec, per_task_limit: float) -> None:
     """Refuse a run whose per-task memory estimate exceeds the per-task share of a worker."""
     model = spec.model
     need = max(model.memory_bytes(pt, spec.shard_size) for pt in spec.points())
     if need > per_task_limit:
         raise SpecError(
-            f"a shard needs about {_fmt_bytes(need)} but each task may use {_fmt_bytes(per_task_limit)} "
+            f"a shard needs about {need / 2**30:.2f} GiB but each task may use {per_task_limit / 2**30:.2f} GiB "
             "(worker memory limit / threads per worker); lower shard_size or the system size, "
             "or give workers more memory (--memory-limit, fewer --workers)"
         )
@@ -239,33 +215,121 @@ def _workers_ignore_sigint():
 
 @leased  # one client per store: a second one refuses (lease.py)
 def run_spec(spec: Spec, path: str | Path, opts: ClusterOptions, retries: int = 2, progress: bool = True,
-             max_shards: int | None = None, log=print, client=None, points=None) -> RunReport:
+             max_shards: int | None = None, log=print, client=None, points=None,
+             window: int | None = None) -> RunReport:
     """Check, create/resume/extend the store at ``path`` and compute its pending shards.
 
     ``points``: compute only the shards of these point indices (the others stay pending); ``max_shards``
-    then counts within them.
+    then counts within them.  ``window``: the most shard tasks in flight (default: two per worker thread).
 
     With ``client`` (a connected ``distributed.Client``) the caller's cluster is used and ``opts`` is
     ignored.  All refusals (spec mismatch, memory) happen before the store is created or modified.
+    Raises :class:`EnvironmentFault` when a full disk, a quota, a read-only or forbidden store stops it.
     """
     points = check_points(spec, points)
     existing = check_store(path, spec)
     report = RunReport()
     t0 = time.perf_counter()
-    if existing is not None and _same_counts(existing.spec, spec) and not _selected(existing.pending(), points):
-        done = existing.done()
-        what = f"all {done.size} shards are done" if points is None else "the selected points are done"
+    if existing is not None and same_counts(existing.spec, spec) and not len(existing.pending(points)[0]):
+        what = f"all {existing.n_points * existing.n_shards} shards are done" if points is None \
+            else "the selected points are done"
         log(f"{path}: nothing to do, {what}")
         return report
     with connected_client(spec, opts, client) as active:
-        if active is None:
-            store, what = create_or_resume(path, spec)
-            log(f"{path}: {what}")
-            _record(store, report, lambda: _run_sync(_plan(store, max_shards, points), retries, progress, report))
-        else:
-            _run_in_client(active, spec, path, retries, progress, max_shards, points, log, report)
+        store, what = _faults_stop(path, lambda: create_or_resume(path, spec))
+        log(f"{path}: {what}")
+        warning = store.version_warning()
+        if warning:
+            log(f"warning: {warning}")
+        if active is not None:
+            report.dashboard = getattr(active, "dashboard_link", None)
+            if report.dashboard:
+                log(f"dashboard: {report.dashboard}")
+        plan = plan_of(store, max_shards, points)
+        _execute(store, plan, active, report, retries, progress, window)
     report.seconds = time.perf_counter() - t0
     return report
+
+
+def plan_of(store: RunStore, max_shards: int | None = None, points: frozenset[int] | None = None) -> Plan:
+    """The plan of a store's pending shards (of ``points``; the first ``max_shards`` of them)."""
+    p, s = store.pending(points)
+    plan = build_plan(store.spec, store.shard_writer(), store.shard_range(), p[:max_shards], s[:max_shards])
+    plan.pending_total = len(p)
+    return plan
+
+
+def _execute(store: RunStore, plan: Plan, client, report: RunReport, retries: int, progress: bool,
+             window: int | None) -> None:
+    """Run the plan with the store compacting in the background; record provenance and timings, also when
+    interrupted; turn an environment fault (of a worker's write or of the client's) into one EnvironmentFault."""
+    session = _faults_stop(store.path, store.begin_session)
+    try:
+        with _progress_bar(plan, progress) as bar, background_compaction(store):
+            tally = Tally(report, bar, retries)
+            if client is None:
+                run_in_process(plan, tally)
+            else:
+                stream(client, plan, tally, window)
+            if report.fault:  # raised inside the compaction context: its last pass must not mask this
+                raise EnvironmentFault(report.fault)
+    except OSError as exc:
+        fault = fault_of(exc)
+        if fault is None:
+            raise
+        report.fault = fault
+    except EnvironmentFault:
+        pass
+    finally:
+        _record(store, session, report)
+    if report.fault:
+        raise EnvironmentFault(fault_message(store, plan, report))
+
+
+def _record(store: RunStore, session: int, report: RunReport) -> None:
+    """Provenance and timings; on a full disk these small writes may fail too, which loses no shard."""
+    try:
+        if report.timing:
+            store.add_timings(report.timing)
+        store.end_session(session, report.computed)
+    except OSError as exc:
+        if fault_of(exc) is None:
+            raise
+
+
+def fault_message(store: RunStore, plan: Plan, report: RunReport) -> str:
+    """One line: the fault, what is saved, what the rest needs."""
+    try:
+        done = store.done()
+        saved, total = int(done.sum()), int(done.size)
+    except Exception:  # noqa: BLE001 - the count is a courtesy; the fault is the message
+        saved, total = report.computed, plan.pending_total
+    pending = total - saved
+    per_shard = plan.writer.bytes_per_shard() if plan.writer is not None else 0
+    staging = (len(plan.writer.arrays) + 1) * 4096 * max(report.max_in_flight, 1) if plan.writer is not None else 0
+    return (f"stopped: {report.fault} while writing {store.path}: {saved} of {total} shards saved; the {pending} "
+            f"pending need about {format_bytes(per_shard * pending)} ({format_bytes(per_shard)} per shard once "
+            f"compacted, plus about {format_bytes(staging)} of staging while they run)")
+
+
+def _faults_stop(path, work):
+    """``work()``, with an environment fault of the client's own writes raised as an EnvironmentFault."""
+    try:
+        return work()
+    except OSError as exc:
+        fault = fault_of(exc)
+        if fault is None:
+            raise
+        raise EnvironmentFault(f"stopped: {fault} while writing {path}; nothing of this run was stored") from None
+
+
+def _progress_bar(plan: Plan, enabled: bool):
+    """Counts this run's shards against all pending ones, so the ETA is the whole run's (--max-shards too)."""
+    from tqdm.auto import tqdm
+
+    total = max(plan.pending_total, len(plan))
+    return tqdm(total=total, unit="shard", disable=not enabled, file=sys.stderr, dynamic_ncols=True,
+                miniters=1, mininterval=0.5)
 
 
 @contextmanager
@@ -293,10 +357,6 @@ def connected_client(spec: Spec, opts: ClusterOptions, client=None):
             cluster.close()
 
 
-def _same_counts(a: Spec, b: Spec) -> bool:
-    return (a.members, a.realizations, a.vectors) == (b.members, b.realizations, b.vectors)
-
-
 def write_failures(path: str | Path, failed: list[tuple[int, int, str]]) -> Path:
     """Write the full tracebacks of failed shards to ``<store>/failed-shards.log`` and return its path."""
     log_file = Path(path) / "failed-shards.log"
@@ -312,25 +372,6 @@ def _scheduler_task_memory(client) -> float:
     return min(limits) if limits and min(limits) > 0 else float("inf")
 
 
-def _run_in_client(client, spec, path, retries, progress, max_shards, points, log, report):
-    store, what = create_or_resume(path, spec)
-    log(f"{path}: {what}")
-    report.dashboard = getattr(client, "dashboard_link", None)
-    if report.dashboard:
-        log(f"dashboard: {report.dashboard}")
-    _record(store, report, lambda: _run_dask(client, _plan(store, max_shards, points), retries, progress, report))
-
-
-def _record(store: RunStore, report: RunReport, work) -> None:
-    """Run ``work`` and add the measured setup/vector times to the store, also when interrupted."""
-    try:
-        with background_compaction(store.path):  # the client alone compacts what workers stage
-            work()
-    finally:
-        if report.outcomes:
-            add_timings(store.path, report.timings())
-
-
 def check_points(spec: Spec, points) -> frozenset[int] | None:
     """The selected point indices as a set, refused (SpecError) where one is not a point of ``spec``."""
     if points is None:
@@ -340,62 +381,3 @@ def check_points(spec: Spec, points) -> frozenset[int] | None:
     if bad:
         raise SpecError(f"point {bad[0]}: the spec has {n} point(s), numbered 0 to {n - 1} as `ensemble status` shows")
     return frozenset(int(p) for p in points)
-
-
-def _selected(pending: list[tuple[int, int]], points: frozenset[int] | None) -> list[tuple[int, int]]:
-    return pending if points is None else [(p, s) for p, s in pending if p in points]
-
-
-def _plan(store: RunStore, max_shards: int | None, points: frozenset[int] | None = None) -> Plan:
-    pending = _selected(store.pending(), points)
-    plan = build_plan(store.spec, str(store.path.resolve()), store.shard_range(),
-                      pending if max_shards is None else pending[:max_shards])
-    plan.pending_total = len(pending)
-    return plan
-
-
-def _progress_bar(plan: Plan, enabled: bool):
-    """Counts this run's shards against all pending ones, so the ETA is the whole run's (--max-shards too)."""
-    from tqdm.auto import tqdm
-
-    total = max(plan.pending_total, len(plan.shards))
-    return tqdm(total=total, unit="shard", disable=not enabled, file=sys.stderr, dynamic_ncols=True)
-
-
-def _run_sync(plan: Plan, retries, progress, report):
-    with _progress_bar(plan, progress) as bar:
-        def done(node, outcome):
-            report.computed += 1
-            report.outcomes.append(outcome)
-            bar.update()
-
-        def failed(node, text):
-            report.failed.append((node.point, node.shard, text))
-            bar.update()
-
-        run_plan_sync(plan, done, failed, retries)
-
-
-def _run_dask(client, plan: Plan, retries, progress, report):
-    from distributed import as_completed
-
-    from dask.highlevelgraph import HighLevelGraph
-
-    if not plan.shards:
-        return
-    # one graph submission for the whole plan: cheaper per shard than computing each delayed object
-    objs = to_delayed(plan)
-    graph = HighLevelGraph.merge(*(o.dask for o in objs))
-    futures = dict(zip(client.get(graph, [o.key for o in objs], sync=False, retries=retries), plan.shards))
-    with _progress_bar(plan, progress) as bar:
-        for fut in as_completed(futures):
-            node = futures.pop(fut)
-            if fut.status == "finished":
-                report.computed += 1
-                report.outcomes.append(fut.result())
-            else:
-                exc, tb = fut.exception(), fut.traceback()
-                text = "".join(traceback.format_exception(type(exc), exc, tb))
-                report.failed.append((node.point, node.shard, text))
-            fut.release()
-            bar.update()

@@ -11,7 +11,7 @@ from ensemble.engine.estimators import jackknife_arrays
 from ensemble.engine.results import PointResult, Result
 from ensemble.engine.seeding import shard_members
 from ensemble.engine.spec import spec_from_dict
-from ensemble.engine.store import table_for
+from ensemble.engine.store.run_store import table_for
 from ensemble.engine.tasks import shard_sums
 
 

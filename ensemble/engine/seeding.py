@@ -32,15 +32,13 @@ def shard_table(members: int, shard_size: int, existing: np.ndarray | None = Non
 
     ``existing`` (from a store being extended) is kept as is; new shards start at its last stop.
     """
-    table = [] if existing is None else [tuple(row) for row in np.asarray(existing)]
-    start = int(table[-1][1]) if table else 0
+    old = np.zeros((0, 2), dtype=np.int64) if existing is None else np.asarray(existing, dtype=np.int64).reshape(-1, 2)
+    start = int(old[-1, 1]) if len(old) else 0
     if members < start:
         raise ValueError(f"members = {members} is fewer than the {start} already in the store")
-    while start < members:
-        stop = min(start + shard_size, members)
-        table.append((start, stop))
-        start = stop
-    return np.asarray(table, dtype=np.int64).reshape(-1, 2)
+    starts = np.arange(start, members, shard_size, dtype=np.int64)
+    new = np.c_[starts, np.minimum(starts + shard_size, members)].astype(np.int64).reshape(-1, 2)
+    return np.concatenate([old, new])
 
 
 def _cut_rectangle(r_lo: int, r_hi: int, v_lo: int, v_hi: int, shard_size: int) -> list[tuple[int, int, int, int]]:

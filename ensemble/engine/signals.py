@@ -49,7 +49,7 @@ def stop_message(stop: Stopped, store_path, resume_args: list[str], batch: bool 
     try:
         done = open_store(store_path).done()
         progress = f"{int(done.sum())} of {done.size} shards done"
-    except StoreError:
+    except (StoreError, OSError):
         progress = "no shards done (store not created yet)"
     command = shlex.join(["ensemble", "run", "--store", str(store_path), *resume_args])
     cancelled = "batch jobs cancelled" if batch else "running shards cancelled"

@@ -1,19 +1,21 @@
 """The work of one dask task: build a realization, or compute one shard and write it to the store.
 
-These functions run on workers; only ids, parameters and small outcome tuples travel through the
-scheduler (and, for models with expensive setup, the realization objects built by setup tasks).
+These functions run on workers; only ids, parameters, the store's small :class:`ShardWriter` and small
+outcome records travel through the scheduler (and, for models with expensive setup, the realization
+objects built by setup tasks).
 """
 from __future__ import annotations
 
 import time
+import traceback
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from ensemble.engine.faults import fault_of
 from ensemble.engine.registry import get_model
 from ensemble.engine.seeding import member_seeds, realization_seed, vector_seeds
-from ensemble.engine.store import write_shard
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,8 @@ class ShardOutcome:
     setups: float           # realizations built (a shared setup counts with its share)
     vector_seconds: float   # run_vectors (two-level) or run_shard (flat)
     vectors: int            # members computed
+    error: str | None = None   # traceback of a failure (the shard is not stored)
+    fault: str | None = None   # an environment fault (full disk, quota, read-only, permission)
 
 
 @dataclass(frozen=True)
@@ -82,12 +86,29 @@ def shard_sums(model, params: dict, seed: int, point: int, row, prepared: Prepar
     return totals, setup_s, setups, vector_s
 
 
-def compute_shard(path: str, model_name: str, params: dict, seed: int, point: int, shard: int,
-                  row: tuple, n_shards: int, prepared: Prepared | None = None) -> ShardOutcome:
-    """One dask task: compute shard ``shard`` of ``point`` and write it (its ``done`` flag last)."""
+def members_of(row) -> int:
+    return int(row[1] - row[0]) if len(row) == 2 else int((row[1] - row[0]) * (row[3] - row[2]))
+
+
+def compute_shard(writer, model_name: str, params: dict, seed: int, point: int, shard: int,
+                  row: tuple, prepared: Prepared | None = None) -> ShardOutcome:
+    """Compute shard ``shard`` of ``point`` and write it through ``writer`` (its ``done`` flag last).
+
+    Raises what the model or the write raises (for graphs users compute themselves)."""
     t0 = time.perf_counter()
     model = get_model(model_name)
     sums, setup_s, setups, vector_s = shard_sums(model, params, seed, point, row, prepared)
-    write_shard(path, point, shard, n_shards, sums, model.accumulators(params))
-    n = int(row[1] - row[0]) if len(row) == 2 else int((row[1] - row[0]) * (row[3] - row[2]))
-    return ShardOutcome(point, shard, time.perf_counter() - t0, setup_s, setups, vector_s, n)
+    writer.write(point, shard, sums, model.accumulators(params))
+    return ShardOutcome(point, shard, time.perf_counter() - t0, setup_s, setups, vector_s, members_of(row))
+
+
+def run_shard_task(*args, **kwargs) -> ShardOutcome:
+    """:func:`compute_shard` as the engine's runs call it: a failure comes back as an outcome (the client
+    retries, summarizes and logs it), so workers print nothing per failed task."""
+    try:
+        return compute_shard(*args, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - reported by the client
+        point, shard = args[4], args[5]
+        fault = fault_of(exc)
+        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        return ShardOutcome(point, shard, 0.0, 0.0, 0.0, 0.0, 0, error=text, fault=fault)

@@ -107,13 +107,11 @@ def variance_report(store, p: int) -> VarianceReport:
     accs = spec.model.accumulators(spec.points()[p])
 
     def read(local):
-        from ensemble.engine.compact import read_shards  # staged or compacted shards
-
-        return read_shards(store, p, [a.name for a in accs], done[local])
+        return store.read_shards(p, [a.name for a in accs], done[local])  # staged or compacted shards
 
     comps, reason = components(spec.model, spec.points()[p], table[done], read)
     report = VarianceReport(p, comps, reason=reason)
-    timing = (store.group.attrs.asdict().get("timing") or {}).get(str(p))
+    timing = (store.attrs.get("timing") or {}).get(str(p))
     if timing and timing[1] > 0 and timing[3] > 0:
         report.setup_seconds = timing[0] / timing[1]
         report.vector_seconds = timing[2] / timing[3]

@@ -1,0 +1,215 @@
+"""Streaming a plan: a bounded window of shard tasks in flight, refilled as they finish.
+
+The client submits a few tasks per worker thread (following the cluster as it grows, shrinks or loses
+jobs), gathers finished outcomes in batches and submits the next ones, so the client and the scheduler
+hold O(workers) tasks whatever the shard count: the first shard of a 10⁶-shard run starts within
+seconds.  A realization-setup task is submitted with the first of its shards and feeds the others.
+Failed tasks come back as outcomes (workers print nothing); the client retries them, and stops the whole
+run at the first environment fault (full disk, quota, read-only, permission).
+"""
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+from ensemble.engine.graph import Plan, ShardNode
+from ensemble.engine.tasks import ShardOutcome, prepare_realization, run_shard_task
+
+WINDOW_PER_THREAD = 2       # tasks in flight per worker thread: one running, one queued behind it
+THREADS_REFRESH_S = 1.0     # how often the window follows the cluster's thread count
+
+
+@dataclass
+class RunReport:
+    computed: int = 0
+    failed: list[tuple[int, int, str]] = field(default_factory=list)
+    seconds: float = 0.0
+    dashboard: str | None = None
+    timing: dict[int, list[float]] = field(default_factory=dict)   # per point: setup s, setups, vector s, vectors
+    target_met: bool | None = None      # set by runs with a target error
+    max_in_flight: int = 0              # the most shard tasks the client had submitted and not yet seen finish
+    fault: str | None = None            # the environment fault that stopped the run
+    fault_detail: str = ""              # its traceback
+
+    def add(self, outcome: ShardOutcome) -> None:
+        self.computed += 1
+        t = self.timing.setdefault(outcome.point, [0.0, 0.0, 0.0, 0.0])
+        t[0] += outcome.setup_seconds
+        t[1] += outcome.setups
+        t[2] += outcome.vector_seconds
+        t[3] += outcome.vectors
+
+    def merge(self, other: "RunReport") -> None:
+        self.computed += other.computed
+        self.failed += other.failed
+        self.seconds += other.seconds
+        for p, values in other.timing.items():
+            t = self.timing.setdefault(p, [0.0, 0.0, 0.0, 0.0])
+            for i, v in enumerate(values):
+                t[i] += v
+        self.max_in_flight = max(self.max_in_flight, other.max_in_flight)
+        self.fault = self.fault or other.fault
+
+
+@dataclass
+class Tally:
+    """What happens to a finished task, the same for the cluster and the in-process path."""
+
+    report: RunReport
+    bar: object
+    retries: int
+
+    def finished(self, node: ShardNode, outcome: ShardOutcome, attempt: int) -> bool:
+        """Record ``outcome``; True when the node is to be tried again."""
+        if outcome.error is None:
+            self.report.add(outcome)
+            self.bar.update()
+            return False
+        if outcome.fault is not None:
+            if self.report.fault is None:
+                self.report.fault, self.report.fault_detail = outcome.fault, outcome.error
+            return False
+        if attempt < self.retries:
+            return True
+        self.report.failed.append((node.point, node.shard, outcome.error))
+        self.bar.update()
+        return False
+
+    @property
+    def stopping(self) -> bool:
+        return self.report.fault is not None
+
+
+def _error_outcome(node: ShardNode, future) -> ShardOutcome:
+    import traceback
+
+    try:
+        exc, tb = future.exception(), future.traceback()
+        text = "".join(traceback.format_exception(type(exc), exc, tb))
+    except Exception as err:  # noqa: BLE001 - cancelled or lost futures
+        text = f"{type(err).__name__}: {err}"
+    return ShardOutcome(node.point, node.shard, 0.0, 0.0, 0.0, 0.0, 0, error=text)
+
+
+class _Threads:
+    """The cluster's worker threads, asked of the scheduler at most once per THREADS_REFRESH_S."""
+
+    def __init__(self, client):
+        self.client, self.value, self.when = client, 0, -1e9
+
+    def __call__(self) -> int:
+        now = time.monotonic()
+        if now - self.when >= THREADS_REFRESH_S:
+            self.value = sum(self.client.nthreads().values())
+            self.when = now
+        return self.value
+
+
+def stream(client, plan: Plan, tally: Tally, window: int | None = None) -> None:
+    """Run ``plan`` on ``client`` with at most ``window`` shard tasks in flight (default: WINDOW_PER_THREAD per
+    worker thread)."""
+    from distributed import as_completed
+
+    if not len(plan):
+        return
+    threads = _Threads(client)
+    tag = plan.tag
+    completed = as_completed()
+    in_flight: dict[str, tuple[object, ShardNode, int]] = {}
+    retry: deque[tuple[ShardNode, int]] = deque()
+    setups: dict[int, list] = {}           # setup index -> [future, shard tasks still to submit]
+    next_node = 0
+
+    def bound() -> int:
+        return window if window else max(WINDOW_PER_THREAD * threads(), 1)
+
+    def submit(batch: list[tuple[ShardNode, int]]) -> None:
+        args, keys = [], []
+        for node, attempt in batch:
+            prepared = None
+            if node.setup is not None and attempt == 0:  # a retry builds its realization itself
+                entry = setups.get(node.setup.index)
+                if entry is None:
+                    future = client.submit(prepare_realization, *plan.setup_args(node.setup),
+                                           key=node.setup.key(tag), pure=False)
+                    entry = setups[node.setup.index] = [future, node.setup.shares]
+                prepared = entry[0]
+                entry[1] -= 1
+                if entry[1] == 0:
+                    del setups[node.setup.index]  # its shard tasks hold it from here on
+            args.append((*plan.shard_args(node), prepared))
+            keys.append(node.key(tag) if attempt == 0 else f"{node.key(tag)}-retry{attempt}")
+        futures = client.map(run_shard_task, *zip(*args), key=keys, pure=False)
+        for future, (node, attempt) in zip(futures, batch):
+            in_flight[future.key] = (future, node, attempt)
+        completed.update(futures)
+        tally.report.max_in_flight = max(tally.report.max_in_flight, len(in_flight))
+
+    def fill() -> None:
+        nonlocal next_node
+        want = bound() - len(in_flight)
+        batch = []
+        while want > 0 and retry:
+            batch.append(retry.popleft())
+            want -= 1
+        while want > 0 and next_node < len(plan):
+            batch.append((plan.node(next_node), 0))
+            next_node += 1
+            want -= 1
+        if batch:
+            submit(batch)
+
+    try:
+        fill()
+        while in_flight:
+            finished = completed.next_batch(block=True)
+            done = [f for f in finished if f.key in in_flight and f.status == "finished"]
+            results = dict(zip((f.key for f in done), client.gather(done))) if done else {}
+            for future in finished:
+                entry = in_flight.pop(future.key, None)
+                if entry is None:
+                    continue
+                _, node, attempt = entry
+                outcome = results.get(future.key) or _error_outcome(node, future)
+                if tally.finished(node, outcome, attempt):
+                    retry.append((node, attempt + 1))
+                future.release()
+            if tally.stopping:
+                break
+            fill()
+    finally:
+        if in_flight:  # stopped (a fault, a signal, an error): nothing more runs for this client
+            try:
+                client.cancel([f for f, _, _ in in_flight.values()])
+            except Exception:  # noqa: BLE001 - the client may already be closing
+                pass
+        in_flight.clear()
+        setups.clear()
+
+
+def run_in_process(plan: Plan, tally: Tally) -> None:
+    """Execute the plan in this process, in plan order; a shared realization is kept until its last use."""
+    built: dict[int, object] = {}
+    uses = {j: int(n) for j, n in enumerate(plan.setup_shares)}
+    for node in plan.nodes():
+        attempt = 0
+        while True:
+            prepared = None
+            if node.setup is not None and attempt == 0:
+                if node.setup.index not in built:
+                    try:
+                        built[node.setup.index] = prepare_realization(*plan.setup_args(node.setup))
+                    except Exception:  # noqa: BLE001 - the shard builds it itself, and reports the error
+                        built[node.setup.index] = None
+                prepared = built[node.setup.index]
+            outcome = run_shard_task(*plan.shard_args(node), prepared)
+            if not tally.finished(node, outcome, attempt):
+                break
+            attempt += 1
+        if node.setup is not None:
+            uses[node.setup.index] -= 1
+            if uses[node.setup.index] == 0:
+                built.pop(node.setup.index, None)
+        if tally.stopping:
+            return
