@@ -82,7 +82,7 @@ class ChunkedArray:
             raise ChunkError(self.name, tuple(coords), "truncated" if len(data) < want else "corrupted",
                              self.path(coords))
         if self.checksummed:
-            body = memoryview(data)[:-CRC_BYTES]
+            body = data[:-CRC_BYTES]
             if crc32c(body) != data[-CRC_BYTES:]:
                 raise ChunkError(self.name, tuple(coords), "corrupted", self.path(coords))
         else:
