@@ -17,7 +17,6 @@ from ensemble.engine.graph import Plan, ShardNode
 from ensemble.engine.tasks import ShardOutcome, prepare_realization, run_shard_task
 
 WINDOW_PER_THREAD = 2       # tasks in flight per worker thread: one running, one queued behind it
-THREADS_REFRESH_S = 1.0     # how often the window follows the cluster's thread count
 
 
 @dataclass
@@ -92,37 +91,35 @@ def _error_outcome(node: ShardNode, future) -> ShardOutcome:
     return ShardOutcome(node.point, node.shard, 0.0, 0.0, 0.0, 0.0, 0, error=text)
 
 
-class _Threads:
-    """The cluster's worker threads, asked of the scheduler at most once per THREADS_REFRESH_S."""
-
-    def __init__(self, client):
-        self.client, self.value, self.when = client, 0, -1e9
-
-    def __call__(self) -> int:
-        now = time.monotonic()
-        if now - self.when >= THREADS_REFRESH_S:
-            self.value = sum(self.client.nthreads().values())
-            self.when = now
-        return self.value
+def _threads(client) -> int:
+    """The cluster's worker threads without a round trip: the client refreshes the scheduler's totals every
+    ``distributed.client.scheduler-info-interval`` (2 s) by itself; asked directly only where that is absent."""
+    identity = getattr(client, "_scheduler_identity", None) or {}
+    total = identity.get("total_threads")
+    if total is None:
+        total = sum(client.nthreads().values())
+    return int(total)
 
 
 def stream(client, plan: Plan, tally: Tally, window: int | None = None) -> None:
     """Run ``plan`` on ``client`` with at most ``window`` shard tasks in flight (default: WINDOW_PER_THREAD per
-    worker thread)."""
+    worker thread).
+
+    Outcomes are fetched by the client's event loop as tasks finish, so the loop that refills the window never
+    waits on a round trip of its own."""
     from distributed import as_completed
 
     if not len(plan):
         return
-    threads = _Threads(client)
     tag = plan.tag
-    completed = as_completed()
+    completed = as_completed(with_results=True, raise_errors=False)   # outcomes fetched in the background
     in_flight: dict[str, tuple[object, ShardNode, int]] = {}
     retry: deque[tuple[ShardNode, int]] = deque()
     setups: dict[int, list] = {}           # setup index -> [future, shard tasks still to submit]
     next_node = 0
 
     def bound() -> int:
-        return window if window else max(WINDOW_PER_THREAD * threads(), 1)
+        return window if window else max(WINDOW_PER_THREAD * _threads(client), 1)
 
     def submit(batch: list[tuple[ShardNode, int]]) -> None:
         args, keys = [], []
@@ -148,6 +145,8 @@ def stream(client, plan: Plan, tally: Tally, window: int | None = None) -> None:
 
     def fill() -> None:
         nonlocal next_node
+        if tally.stopping:
+            return
         want = bound() - len(in_flight)
         batch = []
         while want > 0 and retry:
@@ -163,15 +162,13 @@ def stream(client, plan: Plan, tally: Tally, window: int | None = None) -> None:
     try:
         fill()
         while in_flight:
-            finished = completed.next_batch(block=True)
-            done = [f for f in finished if f.key in in_flight and f.status == "finished"]
-            results = dict(zip((f.key for f in done), client.gather(done))) if done else {}
-            for future in finished:
+            for future, outcome in completed.next_batch(block=True):
                 entry = in_flight.pop(future.key, None)
                 if entry is None:
                     continue
                 _, node, attempt = entry
-                outcome = results.get(future.key) or _error_outcome(node, future)
+                if future.status != "finished" or not isinstance(outcome, ShardOutcome):
+                    outcome = _error_outcome(node, future)
                 if tally.finished(node, outcome, attempt):
                     retry.append((node, attempt + 1))
                 future.release()
@@ -179,9 +176,10 @@ def stream(client, plan: Plan, tally: Tally, window: int | None = None) -> None:
                 break
             fill()
     finally:
-        if in_flight:  # stopped (a fault, a signal, an error): nothing more runs for this client
+        leftover = [f for f, _, _ in in_flight.values()]
+        if leftover:  # stopped (a fault, a signal, an error): nothing more runs for this client
             try:
-                client.cancel([f for f, _, _ in in_flight.values()])
+                client.cancel(leftover)
             except Exception:  # noqa: BLE001 - the client may already be closing
                 pass
         in_flight.clear()
