@@ -12,6 +12,7 @@ its shard is pending again and is recomputed.
 """
 from __future__ import annotations
 
+import os
 import threading
 import time
 from contextlib import contextmanager
@@ -141,6 +142,13 @@ class Compactor:
                     tmp.unlink(missing_ok=True)
             except FileNotFoundError:
                 pass
+        for array in self.staged:  # layout 2 nested staged chunks in directories; emptied ones go
+            if array.separator == "/":
+                for root, _, _ in os.walk(Path(array.root) / "c", topdown=False):
+                    try:
+                        os.rmdir(root)   # fails (and stays) where the directory is not empty
+                    except OSError:
+                        pass
 
 
 def compact(store: RunStore, all_points: bool = False) -> int:
