@@ -157,8 +157,6 @@ def compact(store: RunStore, all_points: bool = False) -> int:
     if not store.staged:
         return 0
     comp = Compactor(store)
-    if all_points:
-        comp.remove_temporaries()
     staged = store.staged_ids()
     moved = 0
     for p in range(store.n_points):
@@ -166,6 +164,8 @@ def compact(store: RunStore, all_points: bool = False) -> int:
         moved += n
         if n or all_points:
             comp.update_blocks(p)
+    if all_points:
+        comp.remove_temporaries()
     store.discarded += comp.discarded
     return moved
 
