@@ -4,6 +4,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -302,13 +303,14 @@ def test_raw_chunk_files_match_zarr_with_checksums(tmp_path):
             ref = ChunkedArray.from_metadata(root, "ref")   # zarr's own chunk, read by the engine
             coords = (1, 2, *(0,) * len(shape))
             assert np.array_equal(ref.read(coords)[0, 0], value)
-            data = bytearray(ref.path(coords).read_bytes())
+            chunk = Path(ref.path(coords))
+            data = bytearray(chunk.read_bytes())
             data[0] ^= 0x10                                   # one flipped bit
-            ref.path(coords).write_bytes(bytes(data))
+            chunk.write_bytes(bytes(data))
             with pytest.raises(ChunkError, match="corrupted"):
                 ref.read(coords)
             with pytest.raises(ValueError, match="checksum"):
                 zarr.open_array(str(root / "ref"))[1, 2]
-            ref.path(coords).write_bytes(bytes(data[:-3]))    # torn write
+            chunk.write_bytes(bytes(data[:-3]))    # torn write
             with pytest.raises(ChunkError, match="truncated"):
                 ref.read(coords)

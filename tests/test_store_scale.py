@@ -105,7 +105,7 @@ def test_kill_at_any_step_of_compaction_loses_nothing(tmp_path, monkeypatch):
     stage_all(base, spec, shards=range(0, 8, 2))  # half the shards staged ...
     compact(open_store(base))
     stage_all(base, spec, shards=range(1, 8, 2))  # ... compacted, the other half staged
-    real_replace, real_unlink = os.replace, Path.unlink
+    real_replace, real_unlink = os.replace, os.unlink
     steps = 0
     while True:  # crash at the 1st, 2nd, ... file operation of a compaction pass, then recompact
         trial = tmp_path / f"trial{steps}"
@@ -121,7 +121,7 @@ def test_kill_at_any_step_of_compaction_loses_nothing(tmp_path, monkeypatch):
             return op
 
         monkeypatch.setattr(chunks_mod.os, "replace", counted(real_replace))
-        monkeypatch.setattr(Path, "unlink", counted(real_unlink))
+        monkeypatch.setattr(chunks_mod.os, "unlink", counted(real_unlink))
         try:
             compact(open_store(trial), all_points=True)
             finished = True

@@ -24,7 +24,7 @@ CRC_BYTES = 4
 class ChunkError(Exception):
     """A chunk file that cannot be trusted: ``problem`` is "corrupted" (checksum) or "truncated" (length)."""
 
-    def __init__(self, array: str, coords: tuple[int, ...], problem: str, path: Path):
+    def __init__(self, array: str, coords: tuple[int, ...], problem: str, path: str):
         super().__init__(f"{array} chunk {coords} is {problem}")
         self.array, self.coords, self.problem, self.path = array, tuple(coords), problem, path
 
@@ -72,9 +72,9 @@ class ChunkedArray:
     def chunk_bytes(self) -> int:
         return int(np.prod(self.chunks, dtype=np.int64)) * self.np_dtype.itemsize
 
-    def path(self, coords) -> Path:
-        key = self.separator.join(["c", *(str(int(c)) for c in coords)])
-        return Path(self.root, *key.split("/"))
+    def path(self, coords) -> str:
+        """The chunk's file (a plain string: compaction builds tens of thousands of these a second)."""
+        return self.root + "/" + self.separator.join(["c", *map(str, coords)])
 
     def decode(self, data: bytes, coords) -> np.ndarray:
         want = self.chunk_bytes + (CRC_BYTES if self.checksummed else 0)
@@ -92,7 +92,8 @@ class ChunkedArray:
     def read(self, coords) -> np.ndarray | None:
         """The chunk at ``coords`` (read-only), or None where its file does not exist."""
         try:
-            data = self.path(coords).read_bytes()
+            with open(self.path(coords), "rb") as fh:
+                data = fh.read()
         except FileNotFoundError:
             return None
         return self.decode(data, coords)
@@ -105,26 +106,36 @@ class ChunkedArray:
         body = np.ascontiguousarray(np.broadcast_to(values, self.chunks), dtype=self.np_dtype).tobytes()
         return body + crc32c(body) if self.checksummed else body
 
-    def write(self, coords, values) -> None:
-        """Replace the chunk at ``coords`` atomically (temporary file, then rename)."""
+    def write(self, coords, values, atomic: bool = True) -> None:
+        """Replace the chunk at ``coords``: atomically (a temporary file, then a rename), or, where something
+        else commits the write (a staged shard's ``done`` chunk, written last), in place."""
         target = self.path(coords)
         data = self.encode(values)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        head, name = os.path.split(target)
+        tmp = os.path.join(head, f".{name}.{os.getpid()}.{threading.get_ident()}.tmp") if atomic else target
         try:
             _write_file(tmp, data)
         except FileNotFoundError:  # first chunk under a new directory
-            target.parent.mkdir(parents=True, exist_ok=True)
+            os.makedirs(head, exist_ok=True)
             _write_file(tmp, data)
-        os.replace(tmp, target)
+        if atomic:
+            os.replace(tmp, target)
 
     def delete(self, coords) -> None:
-        self.path(coords).unlink(missing_ok=True)
+        try:
+            os.unlink(self.path(coords))
+        except FileNotFoundError:
+            pass
 
 
-def _write_file(path: Path, data: bytes) -> None:
+def _write_file(path: str, data: bytes) -> None:
     """Write ``data`` to ``path``; a failed write (a full disk) leaves no partial file behind."""
     try:
-        path.write_bytes(data)
+        with open(path, "wb") as fh:
+            fh.write(data)
     except OSError:
-        path.unlink(missing_ok=True)
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
         raise

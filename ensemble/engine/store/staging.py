@@ -48,10 +48,9 @@ def remove_staged(arrays: list[ChunkedArray], p: int, s: int) -> None:
     """Delete the staged chunks of one shard (``arrays`` in order: done first, so it never looks done
     without its values); nested directories of layout 2 are removed once empty."""
     for array in arrays:
-        target = array.path(staged_coords(array, p, s))
-        target.unlink(missing_ok=True)
+        array.delete(staged_coords(array, p, s))
         if array.separator == "/":
-            parent, top = target.parent, Path(array.root) / "c" / str(p)
+            parent, top = Path(array.path(staged_coords(array, p, s))).parent, Path(array.root) / "c" / str(p)
             while parent != top and parent.is_relative_to(top):
                 try:
                     parent.rmdir()

@@ -32,8 +32,8 @@ class ShardWriter:
             if value.shape != tuple(array.chunks[2:]):
                 raise ValueError(f"run_shard returned {name!r} with shape {value.shape}, declared {array.chunks[2:]}")
             values.append(value)
-        for array, value in zip(self.arrays, values):
-            array.write(staged_coords(array, point, shard), value.reshape(array.chunks))
+        for array, value in zip(self.arrays, values):  # in place: the done chunk below commits them
+            array.write(staged_coords(array, point, shard), value.reshape(array.chunks), atomic=False)
         self.done.write((point, shard), np.ones((1, 1), dtype=bool))
 
     def bytes_per_shard(self) -> int:
