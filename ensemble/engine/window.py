@@ -9,14 +9,16 @@ run at the first environment fault (full disk, quota, read-only, permission).
 """
 from __future__ import annotations
 
-import time
+import math
 from collections import deque
 from dataclasses import dataclass, field
 
 from ensemble.engine.graph import Plan, ShardNode
 from ensemble.engine.tasks import ShardOutcome, prepare_realization, run_shard_task
 
-WINDOW_PER_THREAD = 2       # tasks in flight per worker thread: one running, one queued behind it
+WINDOW_PER_THREAD = 2       # tasks in flight per worker thread at least: one running, one queued behind it
+QUEUED_S = 0.5              # ... and enough to keep this much work queued per thread while the client refills
+MAX_PER_THREAD = 32         # ... but never more than this (short tasks)
 
 
 @dataclass
@@ -102,8 +104,10 @@ def _threads(client) -> int:
 
 
 def stream(client, plan: Plan, tally: Tally, window: int | None = None) -> None:
-    """Run ``plan`` on ``client`` with at most ``window`` shard tasks in flight (default: WINDOW_PER_THREAD per
-    worker thread).
+    """Run ``plan`` on ``client`` with at most ``window`` shard tasks in flight.
+
+    Default: per worker thread, WINDOW_PER_THREAD, or as many as take QUEUED_S by the shards' measured mean
+    time (short shards would otherwise leave workers idle while the client refills), at most MAX_PER_THREAD.
 
     Outcomes are fetched by the client's event loop as tasks finish, so the loop that refills the window never
     waits on a round trip of its own."""
@@ -117,9 +121,15 @@ def stream(client, plan: Plan, tally: Tally, window: int | None = None) -> None:
     retry: deque[tuple[ShardNode, int]] = deque()
     setups: dict[int, list] = {}           # setup index -> [future, shard tasks still to submit]
     next_node = 0
+    timing = [0.0, 0]   # seconds and count of finished shard tasks
 
     def bound() -> int:
-        return window if window else max(WINDOW_PER_THREAD * _threads(client), 1)
+        if window:
+            return window
+        per_thread = WINDOW_PER_THREAD
+        if timing[1]:
+            per_thread = min(MAX_PER_THREAD, max(per_thread, math.ceil(QUEUED_S * timing[1] / max(timing[0], 1e-9))))
+        return max(per_thread * _threads(client), 1)
 
     def submit(batch: list[tuple[ShardNode, int]]) -> None:
         args, keys = [], []
@@ -169,6 +179,8 @@ def stream(client, plan: Plan, tally: Tally, window: int | None = None) -> None:
                 _, node, attempt = entry
                 if future.status != "finished" or not isinstance(outcome, ShardOutcome):
                     outcome = _error_outcome(node, future)
+                timing[0] += outcome.seconds
+                timing[1] += 1
                 if tally.finished(node, outcome, attempt):
                     retry.append((node, attempt + 1))
                 future.release()
