@@ -102,11 +102,11 @@ def test_damaged_block_sums_and_staged_chunk_are_found_and_rebuilt(reference, tm
     flip(store / "blocks" / "sum_x2" / "c" / "0" / "0", offset=40)
     st = open_store(store)   # a shard staged by a worker and then damaged on disk
     st.shard_writer().write(0, 7, _sums_of(st, 0, 7), st.spec.model.accumulators(st.spec.points()[0]))
-    flip(store / "staging" / "sum_x" / "c.0.7")
+    flip(store / "staging" / "shards" / "c.0.7.0", offset=10)
     code, out, _ = cli("verify", store)
     assert code == 1
     assert "blocks/sum_x2 point 0: corrupted (repair rebuilds the block sums)" in out
-    assert "staging/sum_x point 0, shard 7: corrupted (repair marks its shards pending)" in out
+    assert "staging/shards point 0, shard 7: corrupted (repair marks its shards pending)" in out
     code, out, _ = cli("verify", store, "--repair")
     assert code == 0 and "1 shard(s) marked pending" in out
     assert cli("show", store, "--json")[1] == show   # shard 7 is still compacted: nothing was lost

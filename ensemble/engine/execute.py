@@ -306,7 +306,7 @@ def fault_message(store: RunStore, plan: Plan, report: RunReport) -> str:
         saved, total = report.computed, plan.pending_total
     pending = total - saved
     per_shard = plan.writer.bytes_per_shard() if plan.writer is not None else 0
-    staging = (len(plan.writer.arrays) + 1) * 4096 * max(report.max_in_flight, 1) if plan.writer is not None else 0
+    staging = plan.writer.staged_files() * 4096 * max(report.max_in_flight, 1) if plan.writer is not None else 0
     return (f"stopped: {report.fault} while writing {store.path}: {saved} of {total} shards saved; the {pending} "
             f"pending need about {format_bytes(per_shard * pending)} ({format_bytes(per_shard)} per shard once "
             f"compacted, plus about {format_bytes(staging)} of staging while they run)")

@@ -12,7 +12,6 @@ its shard is pending again and is recomputed.
 """
 from __future__ import annotations
 
-import os
 import threading
 import time
 from contextlib import contextmanager
@@ -25,7 +24,6 @@ from ensemble.engine.seeding import shard_members
 from ensemble.engine.store.chunks import ChunkedArray, ChunkError
 from ensemble.engine.store.layout import BLOCKS, SHARDS_PER_CHUNK, STAGING
 from ensemble.engine.store.run_store import RunStore, StoreCorruption
-from ensemble.engine.store.staging import remove_staged
 
 INTERVAL_S = 2.0
 STALE_TMP_S = 3600.0   # a worker's temporary file this old belongs to a task that died
@@ -65,7 +63,7 @@ class Compactor:
         self.store = store
         self.values = {name: store.array(name) for name in store.names}
         self.done = store.array("done")
-        self.staged = [store.array(f"{STAGING}/done"), *(store.array(f"{STAGING}/{n}") for n in store.names)]
+        self.staging = store.staging
         self.discarded: list[tuple[int, int, str]] = []   # staged shards that failed their check
 
     def move_staged(self, p: int, ids: np.ndarray) -> int:
@@ -83,15 +81,15 @@ class Compactor:
             kept = []
             for s in batch:
                 try:
-                    got = {name: store.read_staged(name, p, int(s)) for name in store.names}
+                    got = store.read_staged(p, int(s))
                 except StoreCorruption as exc:  # a damaged staged chunk: discarded, so the shard is recomputed
                     self.discarded.append((p, int(s), str(exc)))
-                    remove_staged(self.staged, p, int(s))
+                    self.staging.remove(p, int(s))
                     continue
-                if all(v is not None for v in got.values()):
+                if got is not None:
                     kept.append(int(s))
-                    for name, v in got.items():
-                        values[name].append(v)
+                    for name in store.names:
+                        values[name].append(got[name])
                 # else: a repeated task is rewriting this shard after an earlier pass took it; already moved
             if kept:
                 rows = np.asarray(kept)
@@ -99,7 +97,7 @@ class Compactor:
                     write_rows(store, self.values[name], p, rows, np.stack(values[name]))
                 write_rows(store, self.done, p, rows, np.ones(len(kept), dtype=bool))
             for s in batch:
-                remove_staged(self.staged, p, int(s))
+                self.staging.remove(p, int(s))
             moved += len(kept)
         return moved
 
@@ -142,13 +140,7 @@ class Compactor:
                     tmp.unlink(missing_ok=True)
             except FileNotFoundError:
                 pass
-        for array in self.staged:  # layout 2 nested staged chunks in directories; emptied ones go
-            if array.separator == "/":
-                for root, _, _ in os.walk(Path(array.root) / "c", topdown=False):
-                    try:
-                        os.rmdir(root)   # fails (and stays) where the directory is not empty
-                    except OSError:
-                        pass
+        self.staging.tidy()
 
 
 def compact(store: RunStore, all_points: bool = False) -> int:

@@ -17,7 +17,6 @@ from ensemble.engine.store.chunks import ChunkError
 from ensemble.engine.store.compaction import compact, set_point_counts, write_rows
 from ensemble.engine.store.layout import BLOCKS, STAGING
 from ensemble.engine.store.run_store import RunStore, StoreCorruption
-from ensemble.engine.store.staging import remove_staged, staged_coords
 
 PENDING, REBUILD, FATAL = "pending", "rebuild blocks", "cannot repair"
 
@@ -94,16 +93,13 @@ def verify(store: RunStore) -> list[Finding]:
                     findings.append(Finding(name, "missing", PENDING, p, (lo, hi - 1), (p, k, *tail)))
     for p, ids in store.staged_ids().items():
         for s in ids:
-            for name in ["done", *store.names]:
-                array = store.array(f"{STAGING}/{name}")
-                coords = staged_coords(array, p, int(s))
-                try:
-                    got = array.read(coords)
-                except ChunkError as err:
-                    findings.append(Finding(array.name, err.problem, PENDING, p, (int(s), int(s)), coords))
-                    continue
-                if got is None and name != "done" and not done_rows[p][s]:
-                    findings.append(Finding(array.name, "missing", PENDING, p, (int(s), int(s)), coords))
+            try:
+                got = store.staging.read(p, int(s))
+            except ChunkError as err:
+                findings.append(Finding(err.array, err.problem, PENDING, p, (int(s), int(s)), err.coords))
+                continue
+            if got is None and not done_rows[p][s]:   # layout 2: done staged, a value chunk gone
+                findings.append(Finding(f"{STAGING}", "missing", PENDING, p, (int(s), int(s))))
     findings += _block_findings(store)
     return findings
 
@@ -148,9 +144,8 @@ def repair(store: RunStore, findings: list[Finding]) -> tuple[int, int]:
         p, (a, b) = f.point, f.shards
         ids = np.arange(a, b + 1)
         invalid_points.add(p)
-        if f.array.startswith(f"{STAGING}/"):
-            remove_staged([store.array(f"{STAGING}/done"), *(store.array(f"{STAGING}/{n}") for n in store.names)],
-                          p, a)
+        if f.array.startswith(STAGING):
+            store.staging.remove(p, a)
             pending += 1
             continue
         if f.array == "done":

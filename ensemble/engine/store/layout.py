@@ -3,8 +3,8 @@
   <accumulator>  (point, shard, *shape)  compacted values: chunks of up to SHARDS_PER_CHUNK shards, written
                                          only by the run's client (compaction)
   done           (point, shard) bool     set only after the shard's values are
-  staging/<acc>, staging/done            what workers write: one chunk file per (point, shard), never shared,
-                                         flat file names (``c.<point>.<shard>...``) so nothing nests
+  staging/shards (point, shard, bytes)   what workers write: one record per (point, shard) holding all of its
+                                         accumulators, never shared, flat file names (see staging.py)
   blocks/<acc>, blocks/members           (point, block, ...) jackknife block sums of each complete point
   blocks/n_shards, blocks/count          (point,) shard count those blocks were summed for (0: none), blocks
   shard_range    (shard, 2) int64        [start, stop) member ids of each shard (flat runs), or
@@ -178,13 +178,16 @@ def _lay_out(path: Path, spec: Spec, accs: list[Accumulator], table: np.ndarray)
 
 def _side_groups(group: zarr.Group, accs: list[Accumulator], n_points: int, n_shards: int) -> None:
     """The staging area workers write to and the block sums compaction keeps."""
+    from ensemble.engine.store.staging import RECORDS, record_fields
+
     staging = group.create_group(STAGING)
-    for acc in accs:
-        staging.create_array(acc.name, shape=(n_points, n_shards, *acc.shape), chunks=(1, 1, *acc.shape),
-                             dtype=acc.dtype, fill_value=0, chunk_key_encoding=FLAT_KEYS,
-                             dimension_names=("point", "shard", *acc.dims), **CHECKSUM)
-    staging.create_array("done", shape=(n_points, n_shards), chunks=(1, 1), dtype=bool, fill_value=False,
-                         chunk_key_encoding=FLAT_KEYS, dimension_names=("point", "shard"), **CHECKSUM)
+    fields = record_fields(accs)
+    size = sum(f.nbytes for f in fields)
+    staging.create_array(RECORDS, shape=(n_points, n_shards, size), chunks=(1, 1, size), dtype="uint8", fill_value=0,
+                         chunk_key_encoding=FLAT_KEYS, dimension_names=("point", "shard", "byte"),
+                         attributes={"fields": [[f.name, f.dtype, list(f.shape), f.offset] for f in fields],
+                                     "doc": "one staged shard: its accumulators' little-endian bytes, in this order"},
+                         **CHECKSUM)
     blocks = group.create_group(BLOCKS)
     for acc in accs:
         blocks.create_array(acc.name, shape=(n_points, MAX_BLOCKS, *acc.shape), chunks=(1, MAX_BLOCKS, *acc.shape),

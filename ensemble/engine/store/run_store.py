@@ -20,9 +20,9 @@ from ensemble.engine.seeding import shard_members, shard_table, two_level_table
 from ensemble.engine.spec import Spec, describe_difference, spec_from_dict
 from ensemble.engine.store import layout
 from ensemble.engine.store.chunks import ChunkedArray, ChunkError
-from ensemble.engine.store.layout import BLOCKS, SHARDS_PER_CHUNK, STAGING
+from ensemble.engine.store.layout import BLOCKS, STAGING
 from ensemble.engine.store.provenance import session_record, version_change
-from ensemble.engine.store.staging import staged_coords, staged_done
+from ensemble.engine.store.staging import open_staging
 from ensemble.engine.store.writer import ShardWriter
 
 
@@ -193,8 +193,16 @@ class RunStore:
             out[where] = chunk[0, ids[where] - k * length]
         return out
 
+    @cached_property
+    def staging(self):
+        """The staging area (layout 3 records, or layout 2 per-array chunks)."""
+        try:
+            return open_staging(self.path, self.names, self.layout)
+        except (OSError, ValueError, KeyError) as exc:
+            raise StoreCorruption(f"{self.path}: the metadata of its staging area cannot be read ({exc})") from None
+
     def staged_ids(self) -> dict[int, np.ndarray]:
-        return staged_done(self.path, self.n_points, self.n_shards) if self.staged else {}
+        return self.staging.ids(self.n_points, self.n_shards) if self.staged else {}
 
     def done(self) -> np.ndarray:
         """(point, shard) bool: shards whose values are stored, compacted or still staged."""
@@ -223,23 +231,20 @@ class RunStore:
             return {n: np.asarray(group[n].get_orthogonal_selection((p, ids))) for n in names}
         staged = np.intersect1d(ids, self.staged_ids().get(p, np.zeros(0, np.int64)))
         is_staged = np.isin(ids, staged)
-        out = {}
-        for name in names:
-            values = self._rows(name, p, ids, may_be_missing=is_staged)
-            for s in staged:
-                value = self.read_staged(name, p, int(s))
-                if value is not None:
-                    values[ids == s] = value
-            out[name] = values
+        out = {name: self._rows(name, p, ids, may_be_missing=is_staged) for name in names}
+        for s in staged:
+            values = self.read_staged(p, int(s))
+            if values is not None:
+                for name in names:
+                    out[name][ids == s] = values[name]
         return out
 
-    def read_staged(self, name: str, p: int, s: int) -> np.ndarray | None:
-        array = self.array(f"{STAGING}/{name}")
+    def read_staged(self, p: int, s: int) -> dict[str, np.ndarray] | None:
+        """A staged shard's values by accumulator (None where it is not staged, or is being rewritten)."""
         try:
-            chunk = array.read(staged_coords(array, p, s))
+            return self.staging.read(p, s)
         except ChunkError as err:
             raise self.corruption(err) from None
-        return None if chunk is None else chunk[0, 0]
 
     def blocks(self, p: int) -> list[dict[str, np.ndarray]] | None:
         """Jackknife block sums of point ``p`` over its done shards (None when none is done)."""
@@ -289,8 +294,11 @@ class RunStore:
         if not self.staged:
             raise StoreError(f"{self.path} was written by an early version without a staging area (layout 1); it "
                              "can be read but not run into: start a new store")
-        return ShardWriter(str(self.path), tuple(self.array(f"{STAGING}/{n}") for n in self.names),
-                           self.array(f"{STAGING}/done"))
+        accs = {a.name: a for a in self.spec.model.accumulators(self.spec.points()[0])}
+        value_bytes = sum(int(np.prod(accs[n].shape, dtype=np.int64)) * np.dtype(accs[n].dtype).itemsize
+                          for n in self.names)
+        return ShardWriter(str(self.path), self.staging, tuple((n, tuple(accs[n].shape)) for n in self.names),
+                           value_bytes)
 
     # ----- what the run's client records -----
     def add_timings(self, per_point: dict[int, list[float]]) -> None:
