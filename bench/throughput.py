@@ -60,25 +60,39 @@ def peak_rss(pid: int) -> int:
     return 0
 
 
-def measured_run(args: list[str]) -> dict:
-    """Run `ensemble ARGS` as a child process; its wall time, own CPU seconds and peak RSS (sampled until exit)."""
+def measured_run(args: list[str], store: Path | None = None, report_every: float = 0.0) -> dict:
+    """Run `ensemble ARGS` as a child process; its wall time, own CPU seconds and peak RSS (sampled until exit).
+    With ``report_every``, print a progress line (shards done in ``store``, CPU, RSS) that often."""
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "ensemble.cli", *args], env=env(),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     me = psutil.Process(proc.pid)
-    cpu, rss = 0.0, 0
+    cpu, rss, last = 0.0, 0, t0
     while proc.poll() is None:
         try:
             times = me.cpu_times()
             cpu, rss = times.user + times.system, max(rss, peak_rss(proc.pid))
         except (psutil.NoSuchProcess, FileNotFoundError, ProcessLookupError):
             break
+        if report_every and time.perf_counter() - last >= report_every and store is not None:
+            last = time.perf_counter()
+            print(f"  after {last - t0:7.0f} s: {_done(store)} shards done, client CPU {cpu:.0f} s, "
+                  f"peak RSS {rss / 2**20:.0f} MiB", flush=True)
         time.sleep(0.05)
     out, _ = proc.communicate()
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         raise SystemExit(f"ensemble {' '.join(args)} failed:\n{out}")
     return {"wall": wall, "cpu": cpu, "rss": rss, "out": out}
+
+
+def _done(store: Path) -> int:
+    from ensemble.engine.store import open_store
+
+    try:
+        return int(open_store(store).done().sum())
+    except Exception:  # noqa: BLE001 - not created yet
+        return 0
 
 
 def entries(path: Path) -> tuple[int, int]:
@@ -116,18 +130,21 @@ def task_rate(root: Path, n: int, sleep: float) -> None:
     print(f"  ratio client.map / ensemble run = {plain / engine['wall']:.2f} (target >= 0.85)")
 
 
-def scale(root: Path, sizes: list[int], workers: int) -> None:
+def scale(root: Path, sizes: list[int], workers: int, report_every: float) -> None:
     rows = []
     for n in sizes:
         spec = root / f"trivial{n}.toml"
         spec.write_text(TRIVIAL_SPEC.format(n=n))
         store = root / f"trivial{n}"
-        got = measured_run(["run", str(spec), "--store", str(store), "--workers", str(workers), "--no-progress"])
+        got = measured_run(["run", str(spec), "--store", str(store), "--workers", str(workers), "--no-progress"],
+                           store, report_every)
         files, dirs = entries(store)
         rows.append((n, got, files, dirs))
         print(f"{n:>8} shards: wall {got['wall']:8.1f} s ({1e3 * got['wall'] / n:.2f} ms/shard), client CPU "
               f"{1e3 * got['cpu'] / n:.3f} ms/shard, peak RSS {got['rss'] / 2**20:.0f} MiB, store {files} files + "
               f"{dirs} directories", flush=True)
+    if len(rows) < 2:
+        return
     (n0, a, *_), (n1, b, *_) = rows[0], rows[-1]
     print(f"ratios {n1}/{n0} shards: peak RSS {b['rss'] / a['rss']:.2f} (target <= 1.3), client CPU per shard "
           f"{(b['cpu'] / n1) / (a['cpu'] / n0):.2f}, wall per shard {(b['wall'] / n1) / (a['wall'] / n0):.2f}")
@@ -140,13 +157,14 @@ def main():
     ap.add_argument("--sizes", default="1000,10000,100000")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--dir", default=None, help="where the stores go (default: a temporary directory)")
+    ap.add_argument("--report-every", type=float, default=0.0, help="seconds between progress lines of a scale run")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         root = Path(tmp)
         if args.sleep_shards:
             task_rate(root, args.sleep_shards, args.sleep)
         if args.sizes:
-            scale(root, [int(x) for x in args.sizes.split(",")], args.workers)
+            scale(root, [int(x) for x in args.sizes.split(",")], args.workers, args.report_every)
 
 
 if __name__ == "__main__":
