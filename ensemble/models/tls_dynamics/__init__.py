@@ -144,10 +144,10 @@ class TLSDynamics(Model):
             "t_max_C": Estimate(t[np.argmax(C)], unit="hbar/W"),
             "beta": Estimate(power_law_exponent(t, C, p["fit_tmin"], p["fit_tmax"])),
             "beta_minus_plateau": Estimate(_decay.beta_of(
-                _decay.fit_power_law(t, C, C_err, p["fit_tmin"], p["fit_tmax"], C_late))),
+                _decay.fit_power_law(t, C, p["fit_tmin"], p["fit_tmax"], C_late))),
             "t2_paper": Estimate(t2, unit="hbar/W"),
             "beta_paper_window": Estimate(_decay.beta_of(
-                _decay.fit_power_law(t, C, C_err, p["fit_tmin"], t2, C_late)) if np.isfinite(t2) else np.nan),
+                _decay.fit_power_law(t, C, p["fit_tmin"], t2, C_late)) if np.isfinite(t2) else np.nan),
             "local_slope": Estimate(_decay.local_slopes(t, C), ("t",), {"t": t}),
             "rise_exponent": Estimate(-power_law_exponent(t, C, 0.0, min(t[np.argmax(C)] / 10, p["fit_tmin"]))),
         }

@@ -4,7 +4,8 @@ The power law of the paper holds between t1 (N-independent, after the maximum) a
 meets the plateau C(inf) ~ e^{-alpha N}; t2 grows with N.  A fit over a fixed window therefore reaches the
 plateau at small N (and flattens there), while subtracting the plateau or stopping at t2(N) does not.
 
-* ``fit_power_law``: weighted least squares of ln(C - plateau) on ln t over a window, with chi^2.
+* ``fit_power_law``: least squares of ln(C - plateau) on ln t over a window (weighted, with chi^2, when
+  errors are given; unweighted as the finalize estimates, whose errors come from the jackknife).
 * ``paper_window_end``: t2(N) of the paper's window rule, as used here: the last time after t1 at which
   the decay is still ``PLATEAU_MARGIN`` times above the plateau and resolved (relative statistical error
   below ``MAX_REL_ERR`` and above the concurrence floor), the run of such times starting at t1.
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-PLATEAU_MARGIN = 10.0   # t2(N): C(t) - C(inf) still >= 10 C(inf)
+PLATEAU_MARGIN = 2.0    # t2(N): C(t) - C(inf) still >= 2 C(inf) (at N = 8 the maximum is only ~9 C(inf))
 MAX_REL_ERR = 0.2       # t2(N): standard error of C(t) - C(inf) at most 20 % of it
 
 
@@ -43,18 +44,19 @@ def fit_line(x: np.ndarray, y: np.ndarray, err: np.ndarray) -> LineFit:
     return LineFit(float(a), float(b), float(np.sqrt(cov[0, 0])), float(np.sqrt(cov[1, 1])), chi2, len(x) - 2)
 
 
-def fit_power_law(t: np.ndarray, C: np.ndarray, err: np.ndarray, tmin: float, tmax: float,
-                  plateau: float = 0.0) -> LineFit | None:
+def fit_power_law(t: np.ndarray, C: np.ndarray, tmin: float, tmax: float, plateau: float = 0.0,
+                  err: np.ndarray | None = None) -> LineFit | None:
     """ln(C - plateau) = a - beta ln t over tmin <= t <= tmax (b = -beta); None with fewer than 3 usable times.
 
-    err is the standard error of C at each time; times are correlated (same realizations), so chi^2 here
-    measures the shape, not an independent-sample goodness of fit.
+    err, if given, is the standard error of C at each time and weights the fit; times are correlated (same
+    realizations), so that chi^2 measures the shape, not an independent-sample goodness of fit.
     """
     y = C - plateau
-    m = (t >= tmin) & (t <= tmax) & (y > 0) & (err > 0)
+    e = np.ones_like(y) if err is None else err / np.where(y > 0, y, 1.0)
+    m = (t >= tmin) & (t <= tmax) & (y > 0) & (e > 0)
     if m.sum() < 3:
         return None
-    return fit_line(np.log(t[m]), np.log(y[m]), err[m] / y[m])
+    return fit_line(np.log(t[m]), np.log(y[m]), e[m])
 
 
 def beta_of(fit: LineFit | None) -> float:
