@@ -86,7 +86,7 @@ def alpha_tables(pts):
         loc = ""
         if i + 1 < len(pts) and N[i + 1] == N[i] + 1:
             a = np.log(Cl[i, 0] / Cl[i + 1, 0])
-            loc = f"{a:.2f}({np.hypot(rel[i], rel[i + 1]):.2f})"
+            loc = f"{a:.3f}({np.hypot(rel[i], rel[i + 1]):.3f})"
         print(f"| {N[i]} | {pt.members_done} | {Cl[i, 0]:.3g}({Cl[i, 1]:.1g}) | {100 * rel[i]:.1f} % | {loc} |")
     print()
     fits = {}

@@ -381,3 +381,27 @@ def test_claim_haar_concurrence_double_exponential_a_and_b():
     C = np.array([np.mean([haar_mean_concurrence(rng, n) for _ in range(1500)]) for n in N])
     a, b, _ = double_exp_in_N(N, C)
     assert a == pytest.approx(0.127, abs=0.04) and b == pytest.approx(1.009, abs=0.15)
+
+
+PLATEAU = {"t_min": 10 ** 4.5, "t_max": 1e5, "n_t": 5, "plateau_pts": 5}   # tasks/tls_plateau_alpha.toml
+
+
+def _local_alpha(members, N1, N2, seed=14):
+    """(ln C(inf)_N1 - ln C(inf)_N2)/(N2 - N1) and its error (independent points)."""
+    (c1, e1), (c2, e2) = (_est(_point(members, seed=seed, N=N, **PLATEAU), "C_late") for N in (N1, N2))
+    return np.log(c1 / c2) / (N2 - N1), np.hypot(e1 / c1, e2 / c2) / (N2 - N1)
+
+
+def test_claim_plateau_is_not_exponential_in_N_local_alpha_rises():
+    """Page: local alpha 0.37 (N 4->5) ... 0.85 (N 7->8) ... 1.3 (N 12->14); one alpha does not fit."""
+    a45, e45 = _local_alpha(600, 4, 5)
+    a78, e78 = _local_alpha(600, 7, 8)
+    assert a45 == pytest.approx(0.37, abs=4 * e45 + 0.01)
+    assert a78 == pytest.approx(0.85, abs=4 * e78 + 0.01)
+    assert a78 - a45 > 5 * np.hypot(e45, e78)
+
+
+@pytest.mark.slow
+def test_claim_local_alpha_above_one_at_N_12_to_14():
+    a, e = _local_alpha(4000, 12, 14)
+    assert e < 0.1 and a - 3 * e > 1.0   # page: 1.27 from 10 000 realizations; paper's single alpha: 0.73
