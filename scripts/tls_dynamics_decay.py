@@ -37,16 +37,21 @@ def _val(pt, name):
 
 def beta_tables(pts):
     print("| N | members | " + " | ".join(label for _, label in BETAS) + " | t2(N) [ħ/W] | "
-          + " | ".join(f"C({t:.2g})" for t in PROBE_TIMES) + " |")
-    print("|---" * (4 + len(BETAS) + len(PROBE_TIMES)) + "|")
+          + " | ".join(f"C({t:.2g})" for t in PROBE_TIMES) + " | first t with C = 0 | C(∞) |")
+    print("|---" * (6 + len(BETAS) + len(PROBE_TIMES)) + "|")
     for pt in pts:
         t = pt.estimates["C"].coords["t"]
         C = pt.estimates["C"]
         idx = [int(np.argmin(np.abs(np.log(t / x)))) for x in PROBE_TIMES]
         cells = [f"{m:.2f}({e:.2f})" for m, e in (_val(pt, k) for k, _ in BETAS)]
         probes = [f"{C.mean[i]:.3g}({C.stderr[i]:.1g})" for i in idx]
+        zero = t[(C.mean == 0) & (t > t[np.argmax(C.mean)])]
+        death = f"{zero[0]:.2g}" if zero.size else "—"
+        late, late_err = _val(pt, "C_late")
+        floor = _val(pt, "C_floor")[0]
+        plateau = f"{late:.3g}({late_err:.1g})" if late > floor else ("0" if late == 0 else "below the floor")
         print(f"| {pt.params['N']} | {pt.members_done} | " + " | ".join(cells)
-              + f" | {_val(pt, 't2_paper')[0]:.2g} | " + " | ".join(probes) + " |")
+              + f" | {_val(pt, 't2_paper')[0]:.2g} | " + " | ".join(probes) + f" | {death} | {plateau} |")
     print()
     N = np.array([pt.params["N"] for pt in pts])
     fits = {}
@@ -122,9 +127,10 @@ def figure(beta_pts, beta_fits, alpha, out):
     ax = axes[1]
     N = np.array([pt.params["N"] for pt in beta_pts])
     x = np.linspace(0, 1 / N.min(), 50)
-    for (key, label), color in zip(BETAS, ("C0", "C1", "C2")):
+    for (key, label), color, marker in zip(BETAS, ("C0", "C1", "C2"), ("o", "s", "^")):
         b = np.array([_val(pt, key) for pt in beta_pts])
-        ax.errorbar(1 / N, b[:, 0], b[:, 1], fmt="o", color=color, label=label)
+        ax.errorbar(1 / N, b[:, 0], b[:, 1], fmt=marker, color=color, mfc="none", ms=8 if marker == "s" else 5,
+                    label=label + (" (= fixed window where C(∞) = 0)" if marker == "s" else ""))
         f = beta_fits.get((key, EXTRAPOLATION_NMIN[0]))
         if f is not None:
             ax.plot(x, f.a + f.b * x, "--", color=color,
@@ -140,7 +146,7 @@ def figure(beta_pts, beta_fits, alpha, out):
         f = afits[lo, hi]
         n = np.array([lo, hi], float)
         ax.plot(n, np.exp(f.a + f.b * n), "--", color=color,
-                label=f"fit N = {lo}–{hi}: α = {-f.b:.2f}({f.b_err:.2f}), χ²/dof = {f.chi2:.0f}/{f.dof}")
+                label=f"fit N = {lo}–{hi}: α = {-f.b:.3f}({f.b_err:.3f}), χ²/dof = {f.chi2:.0f}/{f.dof}")
     ax.set_yscale("log")
     ax.set_xlabel("N (number of TLSs)")
     ax.set_ylabel("plateau C(∞) (dimensionless)")

@@ -405,3 +405,38 @@ def test_claim_plateau_is_not_exponential_in_N_local_alpha_rises():
 def test_claim_local_alpha_above_one_at_N_12_to_14():
     a, e = _local_alpha(4000, 12, 14)
     assert e < 0.1 and a - 3 * e > 1.0   # page: 1.27 from 10 000 realizations; paper's single alpha: 0.73
+
+
+def test_claim_pair_entanglement_vanishes_by_t_0p1_at_N_32():
+    """C(t) = 0 exactly for t >= 0.1 hbar/W at large N; second route: every pair matrix has a positive
+    partial transpose (separable two-qubit state, Peres-Horodecki), while some pairs are entangled at 3e-3."""
+    t = np.array([3e-3, 0.1, 1.0, 100.0])
+    npt = np.zeros(len(t))
+    for seed in range(4):
+        r = _real(100 + seed, 32)
+        zero = np.zeros(32)
+        pr = pair_rhos(t, r.J, r.nu, zero, zero, r.rho0)
+        pt = pr.reshape(pr.shape[:2] + (2,) * 4).transpose(0, 1, 2, 5, 4, 3).reshape(pr.shape)
+        npt += (np.linalg.eigvalsh(pt)[..., 0] < -1e-12).sum(0)
+        C = concurrence(pr)
+        assert np.all(C[:, 1:] == 0.0) and C[:, 0].max() > 0.1
+    assert npt[0] > 50 and np.all(npt[1:] == 0)
+
+
+def test_claim_local_slope_rises_through_the_fixed_window():
+    """No power-law regime at N = 16: -d ln C/d ln t is 1.35(5) at 3.2e-3 and 2.56(11) at 5.6e-3 (200 members)."""
+    s = _point(60, N=16, **EARLY).estimates["local_slope"]
+    t = s.coords["t"]
+    i, j = (int(np.argmin(np.abs(np.log(t / x)))) for x in (3.16e-3, 5.62e-3))
+    assert s.mean[j] - s.mean[i] > max(0.5, 3 * np.hypot(s.stderr[i], s.stderr[j]))
+    assert s.mean[i] == pytest.approx(1.35, abs=max(0.3, 4 * s.stderr[i]))
+
+
+@pytest.mark.slow
+def test_claim_fixed_window_beta_saturates_in_inverse_N():
+    """Page: beta over [2e-3, 2e-2] = 4.15(15) - 26(3)/N for N = 16-60 (chi^2 4.5, 4 dof)."""
+    N = np.array([16, 24, 48])
+    b = np.array([_est(_point(80, seed=7, N=n, **EARLY), "beta") for n in N])
+    fit = _decay.extrapolate_inverse_N(N, b[:, 0], b[:, 1])
+    assert fit.a == pytest.approx(4.15, abs=3 * fit.a_err + 0.1)
+    assert fit.b < -2 * fit.b_err and fit.chi2 < 9.0
