@@ -408,8 +408,8 @@ def test_claim_local_alpha_above_one_at_N_12_to_14():
 
 
 def test_claim_pair_entanglement_vanishes_by_t_0p1_at_N_32():
-    """C(t) = 0 exactly for t >= 0.1 hbar/W at large N; second route: every pair matrix has a positive
-    partial transpose (separable two-qubit state, Peres-Horodecki), while some pairs are entangled at 3e-3."""
+    """In these realizations C_ij = 0 exactly for t >= 0.1 hbar/W; second route: every pair matrix has a positive
+    partial transpose (separable two-qubit state, Peres-Horodecki), while ~5 % of the pairs are entangled at 3e-3."""
     t = np.array([3e-3, 0.1, 1.0, 100.0])
     npt = np.zeros(len(t))
     for seed in range(4):
@@ -436,7 +436,7 @@ def test_claim_local_slope_rises_through_the_fixed_window():
 def test_claim_fixed_window_beta_saturates_in_inverse_N():
     """Page: beta over [2e-3, 2e-2] = 4.15(15) - 26(3)/N for N = 16-60 (chi^2 4.5, 4 dof)."""
     N = np.array([16, 24, 48])
-    b = np.array([_est(_point(80, seed=7, N=n, **EARLY), "beta") for n in N])
+    b = np.array([_est(_point(80, seed=7, N=int(n), **EARLY), "beta") for n in N])
     fit = _decay.extrapolate_inverse_N(N, b[:, 0], b[:, 1])
     assert fit.a == pytest.approx(4.15, abs=3 * fit.a_err + 0.1)
     assert fit.b < -2 * fit.b_err and fit.chi2 < 9.0
