@@ -6,7 +6,9 @@ times in hbar/W = 0.658 fs, rates in W/hbar.  GKSL Eq. (12) with dissipation str
 paper's epsilon) and phonon temperature ``T`` (Bose factors of Eq. (7)); see ``_factorized`` for the exact
 O(N) solution used for all N (unitary and open), ``_dense`` for the 4^N reference.
 
-Outputs per time t (log grid): C(t) = (1/N) sum_{i<j} C_ij(t) (Eq. 13, Wootters concurrence); optionally the
+Outputs per time t (log grid): C(t) = (1/N) sum_{i<j} C_ij(t) (Eq. 13, Wootters concurrence), its local slope
+-d ln C/d ln t and resolution C_floor; decay exponents over the fixed window, of C - C(inf), and over the
+paper's window [fit_tmin, t2(N)] (``_decay``); optionally the
 half-system entanglement entropy S_E(t) averaged over the N "bubble" bipartitions (A = the N/2 sites
 nearest to site i, periodic distances), in nats.  ``mode = "haar"`` instead draws Haar-random N-qubit states
 and accumulates their pair-averaged concurrence (App. E, Fig. 11).
