@@ -239,6 +239,11 @@ def test_concurrence_resolution_against_mpmath():
     exact = np.array([_concurrence_mp(x) for x in states])
     dev = np.abs(concurrence(states) - exact)
     assert dev.max() < PAIR_CONCURRENCE_FLOOR
+    # the non-Hermitian route, sqrt of the eigenvalues of rho YY rho^* YY, is not resolved to this level
+    yy = np.array([[0, 0, 0, -1], [0, 0, 1, 0], [0, 1, 0, 0], [-1, 0, 0, 0]])
+    lam = np.sort(np.sqrt(np.abs(np.linalg.eigvals(states @ yy @ states.conj() @ yy).real)), -1)[:, ::-1]
+    dev_eig = np.abs(np.maximum(0.0, lam[:, 0] - lam[:, 1:].sum(-1)) - exact)
+    assert dev_eig.max() > 1e-8
     assert exact.max() > 0.3 and (exact[(exact > 0) & (exact < 1e-8)]).size > 5   # both scales are covered
     # near-pure, near-product: C ~ 2 sqrt(p), and the rounding of rho itself limits the resolution
     for p in (1e-10, 1e-14):
