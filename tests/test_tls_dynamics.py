@@ -366,11 +366,12 @@ def test_claim_linear_rise_exponent_slightly_below_one():
     assert 0.75 < k < 1.02 and dk < 0.12   # page: 0.84-0.97 for N = 8 ... 60; paper: 1
 
 
-def test_claim_concurrence_maximum_near_0p2_at_1e_minus_3_independent_of_N():
+def test_claim_concurrence_maximum_near_0p2_at_1e_minus_3_falling_slowly_with_N():
+    """Page: C_max 0.194(2) at N = 8, 0.180(2) at N = 12 ... 0.166(1) at N = 60, all at t = 1e-3 ... 1.3e-3."""
     peaks = [_point(40, N=N, **EARLY) for N in (8, 12)]
     cmax = [_est(pt, "C_max")[0] for pt in peaks]
     tmax = [_est(pt, "t_max_C")[0] for pt in peaks]
-    assert all(0.15 < c < 0.23 for c in cmax) and abs(cmax[0] - cmax[1]) < 0.03
+    assert all(0.15 < c < 0.23 for c in cmax) and -0.005 < cmax[0] - cmax[1] < 0.03
     assert all(5e-4 <= t <= 2.5e-3 for t in tmax)
 
 
