@@ -6,7 +6,9 @@ times in hbar/W = 0.658 fs, rates in W/hbar.  GKSL Eq. (12) with dissipation str
 paper's epsilon) and phonon temperature ``T`` (Bose factors of Eq. (7)); see ``_factorized`` for the exact
 O(N) solution used for all N (unitary and open), ``_dense`` for the 4^N reference.
 
-Outputs per time t (log grid): C(t) = (1/N) sum_{i<j} C_ij(t) (Eq. 13, Wootters concurrence); optionally the
+Outputs per time t (log grid): C(t) = (1/N) sum_{i<j} C_ij(t) (Eq. 13, Wootters concurrence), its local slope
+-d ln C/d ln t and resolution C_floor; decay exponents over the fixed window, of C - C(inf), and over the
+paper's window [fit_tmin, t2(N)] (``_decay``); optionally the
 half-system entanglement entropy S_E(t) averaged over the N "bubble" bipartitions (A = the N/2 sites
 nearest to site i, periodic distances), in nats.  ``mode = "haar"`` instead draws Haar-random N-qubit states
 and accumulates their pair-averaged concurrence (App. E, Fig. 11).
@@ -18,7 +20,8 @@ import numpy as np
 from ensemble.engine.model import Accumulator, Estimate, Model, Param, SpecError
 
 from . import _disorder
-from ._entangle import concurrence, vn_entropy
+from . import _decay
+from ._entangle import concurrence, pair_average_floor, vn_entropy
 from ._factorized import pair_rhos, reduced_rho
 from ._fits import power_law_exponent
 from ._haar import haar_mean_concurrence
@@ -39,7 +42,8 @@ def bubble_partitions(real: _disorder.Realization) -> list[np.ndarray]:
 def member_curves(p: dict, rng: np.random.Generator):
     """C(t) (and S_E(t) if requested) for one disorder realization."""
     t = time_grid(p)
-    real = _disorder.draw(rng, p["N"], p["Delta_bar"], p["n_Delta"], p["R"], p["L0_nm"])
+    real = _disorder.draw(rng, p["N"], p["Delta_bar"], p["n_Delta"], p["R"], p["L0_nm"], p["J_projection"],
+                          p["dipole_factors"], p["rate_tunnelling"])
     gup, gdn = _disorder.rates(real, p["eps_diss"], p["T"])
     rho = pair_rhos(t, real.J, real.nu, gup, gdn, real.rho0)
     C = concurrence(rho).sum(0) / p["N"]
@@ -64,6 +68,12 @@ class TLSDynamics(Model):
         Param("n_Delta", float, 2.0, "", "decades spanned by Delta (Eq. 3)", low=0.0, high=20.0),
         Param("R", float, 1e3, "", "interaction rescaling L0 -> L0/R", low=0.0, low_open=True),
         Param("L0_nm", float, 10.0, "nm", "cube side per TLS^(1/3)", low=0.0, low_open=True),
+        Param("J_projection", str, "literal", "", "Eq. 8 factor per TLS: literal eps/(hbar nu), or sigma_z "
+              "(2 eps/(hbar nu), the S^0 weight of sigma^z: J x 4)", choices=_disorder.J_PROJECTIONS),
+        Param("dipole_factors", str, "independent", "", "L and T dipole averages of Eqs. 7-8: independent draws, "
+              "or shared (one draw for both: J spread x sqrt 2)", choices=_disorder.DIPOLE_FACTORS),
+        Param("rate_tunnelling", str, "ratio", "", "Eq. 7 'Delta^2' read as (Delta/hbar nu)^2 (ratio) or "
+              "(Delta/W)^2 (W_units)", choices=_disorder.RATE_TUNNELLINGS),
         Param("eps_diss", float, 0.0, "", "dissipation strength epsilon of Eq. (12)", low=0.0, high=1e6),
         Param("T", float, 0.0, "K", "phonon temperature (Bose factors)", low=0.0, high=1e7),
         Param("t_min", float, 1e-7, "hbar/W", "first time of the log grid", low=0.0, low_open=True),
@@ -124,12 +134,23 @@ class TLSDynamics(Model):
             return {"C_haar": Estimate(m), "C_haar_spread": Estimate(np.sqrt(max(totals["Ch_sq"] / n - m * m, 0.0)))}
         t = time_grid(p)
         C = totals["C_sum"] / n
+        C_err = np.sqrt(np.clip(totals["C_sq"] / n - C * C, 0.0, None) / max(n - 1, 1))
+        C_late = C[-p["plateau_pts"]:].mean()
+        floor = pair_average_floor(p["N"])
+        t2 = _decay.paper_window_end(t, C, C_err, C_late, p["fit_tmin"], floor)
         est = {
             "C": Estimate(C, ("t",), {"t": t}),
-            "C_late": Estimate(C[-p["plateau_pts"]:].mean()),
+            "C_floor": Estimate(floor),
+            "C_late": Estimate(C_late),
             "C_max": Estimate(C.max()),
             "t_max_C": Estimate(t[np.argmax(C)], unit="hbar/W"),
             "beta": Estimate(power_law_exponent(t, C, p["fit_tmin"], p["fit_tmax"])),
+            "beta_minus_plateau": Estimate(_decay.beta_of(
+                _decay.fit_power_law(t, C, p["fit_tmin"], p["fit_tmax"], C_late))),
+            "t2_paper": Estimate(t2, unit="hbar/W"),
+            "beta_paper_window": Estimate(_decay.beta_of(
+                _decay.fit_power_law(t, C, p["fit_tmin"], t2, C_late)) if np.isfinite(t2) else np.nan),
+            "local_slope": Estimate(_decay.local_slopes(t, C), ("t",), {"t": t}),
             "rise_exponent": Estimate(-power_law_exponent(t, C, 0.0, min(t[np.argmax(C)] / 10, p["fit_tmin"]))),
         }
         if "S_sum" in totals:

@@ -58,8 +58,20 @@ def random_bloch_states(rng: np.random.Generator, n: int) -> np.ndarray:
     return rho
 
 
-def draw(rng: np.random.Generator, N: int, Delta_bar: float, n_Delta: float, R: float, L0_nm: float) -> Realization:
-    """Eq. (2), Eq. (3), Eq. (7) and Eq. (8) with <<DD>>_Pi ~ N(0,1) and <<DD>>_Upsilon ~ chi^2_1."""
+# Readings of the printed Eqs. (7) and (8); the first of each is the default (see docs/models/tls_dynamics.md)
+J_PROJECTIONS = ("literal", "sigma_z")          # Eq. 8 factor eps/(hbar nu), or the S^0 weight 2 eps/(hbar nu) of sigma^z
+DIPOLE_FACTORS = ("independent", "shared")      # L and T angular averages drawn separately, or one draw for both
+RATE_TUNNELLINGS = ("ratio", "W_units")         # Eq. 7 "Delta^2" as (Delta/hbar nu)^2, or as (Delta/W)^2
+
+
+def draw(rng: np.random.Generator, N: int, Delta_bar: float, n_Delta: float, R: float, L0_nm: float,
+         J_projection: str = "literal", dipole_factors: str = "independent",
+         rate_tunnelling: str = "ratio") -> Realization:
+    """Eq. (2), Eq. (3), Eq. (7) and Eq. (8) with <<DD>>_Pi ~ N(0,1) and <<DD>>_Upsilon ~ chi^2_1.
+
+    The random numbers drawn do not depend on the readings, so one seed gives the same positions,
+    eps, Delta and initial state under every reading.
+    """
     box = L0_nm * 1e-9 / R * N ** (1.0 / 3.0)
     pos = rng.uniform(0.0, box, size=(N, 3))
     eps = rng.uniform(0.0, 1.0, N)
@@ -68,15 +80,22 @@ def draw(rng: np.random.Generator, N: int, Delta_bar: float, n_Delta: float, R: 
     nu = 2.0 * np.sqrt(eps ** 2 + delta ** 2)
     gL = rng.normal(size=(N, N))
     gT = rng.normal(size=(N, N))
+    if dipole_factors == "shared":
+        gT = gL
     g = np.triu(gL / V_L ** 2 + gT / V_T ** 2, 1)
     g = g + g.T
     r = min_image_dist(pos, box)
     np.fill_diagonal(r, np.inf)
     a = eps / nu  # gamma_i eps_i / (hbar nu_i) with gamma = W
+    if J_projection == "sigma_z":
+        a = 2.0 * a
     J = -(EV ** 2) / (8 * np.pi * RHO * r ** 3) * np.outer(a, a) * g / EV   # in eV = W
     chi = rng.normal(size=(2, N)) ** 2
-    # |c^pm|^2 = (Delta/hbar nu)^2 is the weight of S^pm in sigma^z (Eq. 7 prints Delta^2; see docs)
-    Y_si = EV ** 2 * (delta / nu) ** 2 * (nu * EV) ** 3 / (30 * np.pi * RHO * HBAR ** 4) * (
+    if dipole_factors == "shared":
+        chi[1] = chi[0]
+    # "ratio": |c^pm|^2 = (Delta/hbar nu)^2, the weight of S^pm in sigma^z; "W_units": Delta^2 in units of W^2
+    weight = (delta / nu) ** 2 if rate_tunnelling == "ratio" else delta ** 2
+    Y_si = EV ** 2 * weight * (nu * EV) ** 3 / (30 * np.pi * RHO * HBAR ** 4) * (
         chi[0] / V_L ** 5 + chi[1] / V_T ** 5)
     Y = Y_si * HBAR / EV
     rho0 = random_bloch_states(rng, N)

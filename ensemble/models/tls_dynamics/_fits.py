@@ -1,4 +1,4 @@
-"""Fits used by finalize/plots: power law, exponential in N, stretched exponential, double-exponential in N."""
+"""Fits used by finalize/plots: power law, stretched exponential, double-exponential in N (App. E)."""
 from __future__ import annotations
 
 import numpy as np
@@ -15,15 +15,6 @@ def power_law_exponent(t: np.ndarray, C: np.ndarray, tmin: float, tmax: float) -
 def linear_rise_slope(t: np.ndarray, C: np.ndarray, tmax: float) -> float:
     """Exponent of C ~ t^k for t <= tmax (should be 1: linear rise)."""
     return -power_law_exponent(t, C, 0.0, tmax)
-
-
-def exp_in_N(N: np.ndarray, C: np.ndarray, err: np.ndarray | None = None):
-    """alpha, its standard error, of C = c0 exp(-alpha N) (weighted least squares in log C)."""
-    N = np.asarray(N, float)
-    y = np.log(C)
-    w = None if err is None else 1.0 / np.maximum(np.asarray(err) / C, 1e-12)
-    p, cov = np.polyfit(N, y, 1, w=w, cov="unscaled" if w is not None else True)
-    return -p[0], float(np.sqrt(cov[0, 0]))
 
 
 def double_exp_in_N(N: np.ndarray, C: np.ndarray):

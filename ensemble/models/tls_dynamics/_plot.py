@@ -6,10 +6,10 @@ import numpy as np
 
 from ensemble.engine.plotting import legend, log_floor, param_units, point_styles, swept_names
 
-from ._fits import double_exp_in_N, exp_in_N
+from ._decay import fit_line
+from ._entangle import pair_average_floor
+from ._fits import double_exp_in_N
 
-# C below ~1e-13 is at the double-precision edge of the concurrence (near-separable states)
-C_FLOOR = 1e-13
 SYMBOLS = {"eps_diss": "ε", "Delta_bar": r"$\bar\Delta$", "n_Delta": r"$n_\Delta$", "L0_nm": r"$L_0$"}
 TIME = "t [ħ/W]"
 
@@ -32,15 +32,16 @@ def plot_points(points, fig):
     for pt, style in zip(points, styles):
         r = pt.estimates["C"]
         t = r.coords["t"] * (pt.params["R"] / 1e3 if "R" in swept else 1.0)
-        ax.loglog(t, np.maximum(r.mean, C_FLOOR), **style)
-        ax.fill_between(t, np.maximum(r.mean - r.stderr, C_FLOOR), np.maximum(r.mean + r.stderr, C_FLOOR),
+        floor = pair_average_floor(pt.params["N"])   # below it C(t) is not resolved: drawn at the floor
+        ax.loglog(t, np.maximum(r.mean, floor), **style)
+        ax.fill_between(t, np.maximum(r.mean - r.stderr, floor), np.maximum(r.mean + r.stderr, floor),
                         color=style["color"], alpha=0.3)
         peak.append(r.mean)
     # six decades below the largest C: what decays further (GKSL sudden death) leaves through the bottom
     log_floor(ax, np.concatenate(peak))
     ax.set_xlabel("t R/10³ [ħ/W]" if "R" in swept else TIME)
     ax.set_ylabel("pair concurrence C(t) (dimensionless)")
-    ax.set_title("band: ±1 standard error", fontsize=8)
+    ax.set_title("band: ±1 standard error; values below the concurrence floor are drawn at it", fontsize=8)
     legend(ax, key=key, fontsize=6)
     col = 2
     if has_S:
@@ -66,14 +67,16 @@ def _plot_beta(ax, points):
         b = np.array([float(pt.estimates["beta"].mean) for pt in sel])
         be = np.array([float(pt.estimates["beta"].stderr) for pt in sel])
         drawn += np.isfinite(b).sum()
-        ax.errorbar(1 / N, b, be, fmt="o", label=f"β, ε = {eps:g}")
+        p = sel[0].params
+        ax.errorbar(1 / N, b, be, fmt="o", label=f"β, window [{p['fit_tmin']:g}, {p['fit_tmax']:g}] ħ/W, ε = {eps:g}")
         if eps == 0:
             Cl = np.array([float(pt.estimates["C_late"].mean) for pt in sel])
             Ce = np.array([float(pt.estimates["C_late"].stderr) for pt in sel])
-            ok = Cl > 0
-            if ok.sum() >= 2:
-                alpha, da = exp_in_N(N[ok], Cl[ok], Ce[ok] if np.all(Ce[ok] > 0) else None)
-                ax.set_title(f"ε = 0 plateau: C(∞) ~ exp(−αN), α = {alpha:.3f} ± {da:.3f}", fontsize=8)
+            ok = (Cl > 0) & (Ce > 0)
+            if ok.sum() >= 3:
+                f = fit_line(N[ok], np.log(Cl[ok]), Ce[ok] / Cl[ok])
+                ax.set_title(f"ε = 0 plateau, fit of ln C(∞) over N = {N[ok].min():g}–{N[ok].max():g}: "
+                             f"α = {-f.b:.2f}({f.b_err:.2f}), χ² = {f.chi2:.1f}/{f.dof} dof", fontsize=8)
     if not drawn:
         p = points[0].params
         ax.text(0.5, 0.5, f"no β: fewer than 3 times in the fit window\n"
