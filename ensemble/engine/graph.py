@@ -51,7 +51,7 @@ class Plan:
     table: np.ndarray
     points: np.ndarray = field(default_factory=_empty)       # per shard node
     shards: np.ndarray = field(default_factory=_empty)
-    setup_of: np.ndarray = field(default_factory=_empty)     # index of its setup node, -1: none
+    setup_of: np.ndarray = field(default_factory=_empty)     # index of its setup node, -1: none (empty: none at all)
     setup_points: np.ndarray = field(default_factory=_empty)
     setup_realizations: np.ndarray = field(default_factory=_empty)
     setup_shares: np.ndarray = field(default_factory=_empty)
@@ -113,7 +113,7 @@ def build_plan(spec: Spec, writer, table: np.ndarray, points, shards) -> Plan:
     table = np.asarray(table, dtype=np.int64)
     points = np.asarray(points, dtype=np.int64)
     shards = np.asarray(shards, dtype=np.int64)
-    plan = Plan(spec, writer, table, points, shards, np.full(len(points), -1, dtype=np.int64))
+    plan = Plan(spec, writer, table, points, shards)   # setup_of stays empty where no node has a setup
     if spec.two_level and spec.model.setup_cost == "expensive" and len(points):
         rows = table[shards]
         single = rows[:, 1] - rows[:, 0] == 1       # shards holding one realization (a block of its vectors)

@@ -49,7 +49,7 @@ def pending_pairs(n_points: int, n_shards: int, done: np.ndarray | None = None) 
         width = min(done.shape[1], n_shards)
         todo[:, :width] = ~done[:, :width]
     p, s = np.nonzero(todo)
-    return p.astype(np.int64), s.astype(np.int64)
+    return p.astype(np.int64, copy=False), s.astype(np.int64, copy=False)
 
 
 class RunStore:
