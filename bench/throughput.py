@@ -11,6 +11,9 @@
    client process's own CPU per shard (its pid, not the workers'), its peak RSS (VmHWM), the files and
    directories the finished store holds; then the ratios largest/smallest (targets: CPU <= 1 ms per
    shard, RSS <= 300 MB and RSS(10^5)/RSS(10^3) <= 1.3).
+3. Start and stop (--first-shard N): `ensemble run` of N trivial shards; seconds from the command's start
+   to its first stored shard, then SIGTERM and the seconds until the process has exited (target: seconds,
+   whatever N).
 Every number comes from this one run, so the ratios hold on a loaded machine even where the times do not.
 """
 from __future__ import annotations
@@ -150,6 +153,40 @@ def scale(root: Path, sizes: list[int], workers: int, report_every: float) -> No
           f"{(b['cpu'] / n1) / (a['cpu'] / n0):.2f}, wall per shard {(b['wall'] / n1) / (a['wall'] / n0):.2f}")
 
 
+def start_and_stop(root: Path, n: int, workers: int) -> None:
+    import signal
+
+    spec = root / f"first{n}.toml"
+    spec.write_text(TRIVIAL_SPEC.format(n=n))
+    store = root / f"first{n}"
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "ensemble.cli", "run", str(spec), "--store", str(store),
+                             "--workers", str(workers), "--no-progress"], env=env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    while _staged_or_done(store) == 0:
+        if proc.poll() is not None:
+            raise SystemExit(proc.communicate()[0])
+        time.sleep(0.05)
+    first = time.perf_counter() - t0
+    time.sleep(2.0)
+    t1 = time.perf_counter()
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=600)
+    stop = time.perf_counter() - t1
+    last = [line for line in out.splitlines() if "stopped by SIGTERM" in line]
+    print(f"{n} shards: first shard stored {first:.1f} s after the command started; SIGTERM 2 s later: exited "
+          f"{stop:.1f} s after the signal (exit {proc.returncode}): {last[0] if last else out[-300:]}")
+
+
+def _staged_or_done(store: Path) -> int:
+    """Shards stored so far, counted from the files alone (cheap enough to poll)."""
+    staged = store / "staging" / "shards"
+    try:
+        return sum(1 for name in os.listdir(staged) if name.startswith("c.")) + (store / "done" / "c").exists()
+    except FileNotFoundError:
+        return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sleep-shards", type=int, default=4000)
@@ -158,11 +195,14 @@ def main():
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--dir", default=None, help="where the stores go (default: a temporary directory)")
     ap.add_argument("--report-every", type=float, default=0.0, help="seconds between progress lines of a scale run")
+    ap.add_argument("--first-shard", type=int, default=0, help="shards of the start-and-stop run (0: skip it)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         root = Path(tmp)
         if args.sleep_shards:
             task_rate(root, args.sleep_shards, args.sleep)
+        if args.first_shard:
+            start_and_stop(root, args.first_shard, args.workers)
         if args.sizes:
             scale(root, [int(x) for x in args.sizes.split(",")], args.workers, args.report_every)
 
