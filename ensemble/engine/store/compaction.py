@@ -108,9 +108,9 @@ class Compactor:
         n_done, _ = store.block_counts()
         if int(n_done[p]) == n_shards:
             return False
-        all_ids = np.arange(n_shards)
-        if not store._rows("done", p, all_ids).all():
+        if not self.complete(p):
             return False
+        all_ids = np.arange(n_shards)
         table = store.shard_range()
         ids, edges = block_partition(table, all_ids)
         sizes = shard_members(table)[ids].astype(float)
@@ -122,6 +122,18 @@ class Compactor:
             array.write((p, 0, *(0,) * (len(array.chunks) - 2)), chunk)
         set_point_counts(store, p, count=len(sums))
         set_point_counts(store, p, n_shards=n_shards)  # last: marks the blocks current
+        return True
+
+    def complete(self, p: int) -> bool:
+        """Whether every shard of point ``p`` is compacted (stops at the first chunk that is not)."""
+        length, n_shards = self.done.chunks[1], self.store.n_shards
+        for k in range(-(-n_shards // length)):
+            try:
+                chunk = self.done.read((p, k))
+            except ChunkError as err:
+                raise self.store.corruption(err) from None
+            if chunk is None or not chunk[0, :min(length, n_shards - k * length)].all():
+                return False
         return True
 
     def remove_temporaries(self) -> None:
