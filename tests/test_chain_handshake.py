@@ -128,3 +128,16 @@ def test_static_limit_ftlm_ring_vs_static_chain(ftlm):
     sw_static = s["sigma_static"].mean[:, ws < lam].sum(axis=1) * p["d_omega"]   # bin-centred grid
     sw_ftlm = np.trapezoid(f["sigma"].mean[:, wf <= lam], wf[wf <= lam], axis=1)
     assert np.all(np.abs(sw_ftlm - sw_static) < 0.04 * sw_static), (sw_ftlm, sw_static)
+
+
+def test_kinetic_energy_independent_of_omega0_about_minus_130_at_t1(ftlm):
+    """docs/models/tls_chain.md, Fig. 1 at N_s = 16: E_kin(T = 1) = -1.30 for all four omega0 (paper: E_kin
+    does not depend on omega0).  Here N_s = 10 at omega0 = 0, 0.05, 0.5 (measured -1.291(5), -1.291(5),
+    -1.289(7)): 0.01 (the N_s = 10 to 16 size effect) plus 3 jackknife errors is allowed around -1.30,
+    and 0.01 plus 3 combined errors between omega0."""
+    i = TEMPS.index(1.0)
+    ekin = {w0: (res["Ekin"].mean[i], res["Ekin"].stderr[i]) for w0, res in ftlm.items()}
+    for w0, (val, err) in ekin.items():
+        assert abs(val + 1.30) < 0.01 + 3 * err, (w0, val, err)
+    (a, ea), (b, eb) = ekin[0.05], ekin[0.5]
+    assert abs(a - b) < 0.01 + 3 * np.hypot(ea, eb), ekin
