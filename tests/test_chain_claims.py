@@ -140,3 +140,15 @@ def test_t_star_over_omega0_036_to_040_and_056_to_070():
         ratio = dict(zip(ts.coords["log_slope"], ts.mean / res.params["omega0"]))
         assert 0.355 <= ratio[3.0] <= 0.405, (res.params["omega0"], ratio)
         assert 0.55 <= ratio[2.0] <= 0.705, (res.params["omega0"], ratio)
+
+
+# ----- large rings by typicality: memory -----
+
+def test_dqt_memory_estimate_at_ns26_is_14_gib():
+    # the page's size table: memory_bytes 14.06 GiB at N_s = 26 (the spec of bench/chain_dqt_memory.py);
+    # the 13.16 GiB peak RSS beside it is a measurement of that script, not repeated here
+    from ensemble.models.tls_chain.ftlm import MODEL
+
+    p = MODEL.default_point(N=26, g=1.0, omega0=0.5, T=[0.3], delta=0.04, delta_dc_min=0.04, delta_dc_max=0.04,
+                            omega_max=8.0, method="dqt")
+    assert MODEL.memory_bytes(p, 1) / 2 ** 30 == pytest.approx(14.06, abs=0.005)
