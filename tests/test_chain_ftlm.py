@@ -149,7 +149,7 @@ def test_exact_ftlm_matches_lab_ed():
     ref = exact_observables(e, j2, TEMPS, omega, p["delta"])
     np.testing.assert_allclose(est["E"].value, ref["E"], rtol=1e-9)
     np.testing.assert_allclose(est["J2"].value, ref["J2"], rtol=1e-9)
-    np.testing.assert_allclose(est["C_int"].value, ref["J2"], rtol=1e-9)
+    np.testing.assert_allclose(est["C_int"].value, ref["J2"], rtol=1e-9)  # C0 = the J2 tally by construction
     # current sum rule from the deposited histogram (a different sum over Ritz pairs than C0);
     # linear (CIC) deposition moves each weight's g by O(h^2 g'') ~ 1e-6 relative
     np.testing.assert_allclose(current_sum_from_histogram(totals, p), ref["J2"], rtol=1e-5)
