@@ -73,14 +73,16 @@ def test_coherent_peak_rho_drops_on_cooling_below_omega0_at_ns12(ring_ns12):
 
 
 @pytest.mark.slow
-def test_low_t_upturn_of_rho_at_omega0_002():
-    # tasks/handshake_ftlm.toml at omega0 = 0.02 (N_s = 12, 48 vectors): rho rises on cooling from
-    # T = 0.7 to 0.2 (page: 2.00 -> 2.94); DMFT and the RTA fall there
-    (res,) = run_task("handshake_ftlm", omega0=0.02)
+def test_rho_stops_falling_below_t07_at_omega0_002():
+    # tasks/ftlm_upturn_ns12_ftlm.toml (N_s = 12, 48 vectors): rho does not fall on cooling from T = 0.7
+    # to 0.2, where DMFT and the RTA fall.  An upturn is not resolved: 2.41(28) against 2.09(6) here,
+    # 2.28(21) against 2.07(6) by DQT (tasks/ftlm_upturn_ns12_dqt.toml)
+    (res,) = run_task("ftlm_upturn_ns12_ftlm")
     temps = list(res.estimates["rho"].coords["T"])
     i_cold, i_warm = temps.index(0.2), temps.index(0.7)
     rho, err = res.estimates["rho"].mean, res.estimates["rho"].stderr
-    assert rho[i_cold] - rho[i_warm] > 3 * np.hypot(err[i_cold], err[i_warm]), (rho, err)
+    assert rho[i_cold] - rho[i_warm] > -2 * np.hypot(err[i_cold], err[i_warm]), (rho, err)
+    assert err[i_cold] < 0.15 * rho[i_cold]
 
 
 @pytest.mark.slow

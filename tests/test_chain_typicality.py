@@ -251,14 +251,19 @@ def test_random_vectors_at_ns8_agree_with_ed_with_a_wide_filter():
 
 @pytest.mark.slow
 def test_default_widths_at_ns8_agree_with_ed_as_a_user_runs_them():
-    # the spec as a user writes it (default delta_dc_min = 0.008, so t_max = 500 and delta t = 20 for
-    # sigma): 384 vectors, shards of 16, through the engine's in-process run.  The former kernel gave
-    # sigma(0.25), sigma(0.5), sigma(2.0) at T = 0.3 at +4.2, -6.6, -11.4 errors from ED.
+    # tasks/ftlm_dqt_ns8_check_dqt.toml, the spec as a user writes it (default delta_dc_min = 0.008, so
+    # t_max = 500 and delta t = 20 for sigma): 384 vectors, shards of 16, through the engine's in-process
+    # run.  The former kernel gave sigma(0.25), sigma(0.5), sigma(2.0) at T = 0.3 at +4.3, -6.1, -11.4
+    # errors from ED.
+    import tomllib
+    from pathlib import Path
+
     from ensemble.engine.inprocess import run_in_process
 
-    n, g, w0, temps = 8, 1.0, 0.5, [0.3, 1.0, 3.0]
-    (res,) = run_in_process("chain_ftlm", dict(method="dqt", N=n, g=g, omega0=w0, T=temps, delta=0.04),
-                            members=384, shard_size=16, seed=12)
+    spec = tomllib.loads((Path(__file__).resolve().parent.parent / "tasks" / "ftlm_dqt_ns8_check_dqt.toml").read_text())
+    par, ens = spec["params"], spec["ensemble"]
+    n, g, w0, temps = par["N"], par["g"], par["omega0"], par["T"]
+    (res,) = run_in_process("chain_ftlm", par, members=ens["members"], shard_size=ens["shard_size"], seed=ens["seed"])
     res = res.estimates
     h, j = lab_operators(n, g, w0)
     e, j2 = exact_sigma_data(h, j)
