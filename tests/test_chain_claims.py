@@ -20,22 +20,13 @@ from ensemble.engine.inprocess import run_in_process
 TASKS = Path(__file__).resolve().parent.parent / "tasks"
 
 
-def task(name, **params):
-    """(params, ensemble) of tasks/NAME.toml, with ``params`` overriding the task's."""
+def run_task(name, members=None, **params):
+    """Results (one per point) of tasks/NAME.toml run in process, optionally with fewer members or
+    with ``params`` overriding the task's."""
     spec = tomllib.loads((TASKS / f"{name}.toml").read_text())
-    return {**spec["params"], **params}, spec["ensemble"]
-
-
-def run_task(name, points=None, members=None, **params):
-    """Results of tasks/NAME.toml run in process (optionally fewer members or changed params)."""
-    par, ens = task(name, **params)
-    out = run_in_process(spec_model(name), par, members=members or ens["members"],
-                         shard_size=ens.get("shard_size", 1), seed=ens["seed"])
-    return out if points is None else [out[i] for i in points]
-
-
-def spec_model(name):
-    return tomllib.loads((TASKS / f"{name}.toml").read_text())["model"]
+    ens = spec["ensemble"]
+    return run_in_process(spec["model"], {**spec["params"], **params}, members=members or ens["members"],
+                          shard_size=ens.get("shard_size", 1), seed=ens["seed"])
 
 
 def within(value, err, low, high, sigmas=3.0):
