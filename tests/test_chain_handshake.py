@@ -128,3 +128,33 @@ def test_static_limit_ftlm_ring_vs_static_chain(ftlm):
     sw_static = s["sigma_static"].mean[:, ws < lam].sum(axis=1) * p["d_omega"]   # bin-centred grid
     sw_ftlm = np.trapezoid(f["sigma"].mean[:, wf <= lam], wf[wf <= lam], axis=1)
     assert np.all(np.abs(sw_ftlm - sw_static) < 0.04 * sw_static), (sw_ftlm, sw_static)
+
+
+def test_kinetic_energy_independent_of_omega0_about_minus_130_at_t1(ftlm):
+    """docs/models/tls_chain.md, Fig. 1 at N_s = 16: E_kin(T = 1) = -1.30 for all four omega0 (paper: E_kin
+    does not depend on omega0).  Here N_s = 10 at omega0 = 0, 0.05, 0.5 (measured -1.291(5), -1.291(5),
+    -1.289(7)): 0.01 (the N_s = 10 to 16 size effect) plus 3 jackknife errors is allowed around -1.30,
+    and 0.01 plus 3 combined errors between omega0."""
+    i = TEMPS.index(1.0)
+    ekin = {w0: (res["Ekin"].mean[i], res["Ekin"].stderr[i]) for w0, res in ftlm.items()}
+    for w0, (val, err) in ekin.items():
+        assert abs(val + 1.30) < 0.01 + 3 * err, (w0, val, err)
+    (a, ea), (b, eb) = ekin[0.05], ekin[0.5]
+    assert abs(a - b) < 0.01 + 3 * np.hypot(ea, eb), ekin
+
+
+@pytest.mark.parametrize("w0", [0.05, 0.5])
+def test_ftlm_exceeds_dmft_near_omega_1_where_the_paper_has_full_agreement(ftlm, dmft, w0):
+    """docs/models/tls_chain.md, Section 4: the paper says FTLM and DMFT agree fully again at w >~ w_L
+    (Fig. 3a); at T = 1 the exact ring instead lies 1.2-1.5x above DMFT on 0.75 <= w <= 1.5 (N_s = 12).
+    The N_s = 10 ring resolves single frequencies less well (ratio 1.04 at w = 1, omega0 = 0.05), so the
+    weight on the whole window is compared: measured ratio 1.22 (omega0 = 0.05) and 1.29 (0.5)."""
+    i = TEMPS.index(1.0)
+    f, d = ftlm[w0]["sigma"], dmft[w0]["sigma_opt"]
+    lo, hi = 0.75, 1.5
+    wf, wd = f.coords["omega"], d.coords["omega_opt"]
+    kf, kd = (wf >= lo - 1e-12) & (wf <= hi + 1e-12), (wd >= lo - 1e-12) & (wd <= hi + 1e-12)
+    w_ftlm = np.trapezoid(f.mean[i, kf], wf[kf])
+    w_err = np.trapezoid(f.stderr[i, kf], wf[kf])  # upper bound: errors added linearly
+    w_dmft = np.trapezoid(d.mean[i, kd], wd[kd])
+    assert w_ftlm - 3 * w_err > 1.1 * w_dmft, (w_ftlm, w_err, w_dmft)
