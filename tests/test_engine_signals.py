@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from ensemble.engine.lease import lease_path
 from ensemble.engine.model import SpecError
 from ensemble.engine.store import open_store
 
@@ -53,6 +54,7 @@ def test_signal_stops_cleanly_and_resume_gives_same_bits(tmp_path, cli, signum):
     done = int(open_store(store).done().sum())
     assert 3 <= int(reported[1]) <= done < 20
     assert f"to resume: ensemble run --store {store} --workers 2" in out
+    assert not lease_path(store).exists()   # the stopped client released its lease
     code, text, _ = cli("run", "--store", store, "--cluster", "sync", "--no-progress")
     assert code == 0 and f"computed {20 - done} shard(s)" in text
     assert cli("show", store, "--json")[1] == cli("show", tmp_path / "ref", "--json")[1]

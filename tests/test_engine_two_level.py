@@ -194,18 +194,26 @@ def test_show_reports_variance_components_and_optimal_vectors(write_spec, tmp_pa
 
 
 def test_target_error_stops_and_equals_a_plain_run(write_spec, tmp_path, cli):
-    """normal_mean: stderr of the mean is sigma/sqrt(members*draws); the target is met, bitwise as a plain run."""
+    """normal_mean: the rounds stop at the first count whose jackknife error meets the target (the round before
+    did not), well below the cap, and the store is bitwise a plain run of that count."""
+    import re
+
     spec = write_spec('model = "normal_mean"\n[params]\ndraws = 4\n[ensemble]\nmembers = 8\nshard_size = 4\nseed = 2\n')
     code, out, err = cli("run", spec, "--store", tmp_path / "t", "--cluster", "sync", "--no-progress",
-                         "--target-error", "mean=0.05", "--members", "4000")
+                         "--target-error", "mean=0.01", "--members", "4000")
     assert code == 0, err
-    assert "target reached" in out
-    st = open_store(tmp_path / "t")
-    final = st.spec.members
-    assert final % 4 == 0 and 8 < final <= 4000
+    rounds = [int(n) for n in re.findall(r"extending to members = (\d+)", out)]
+    ratios = [float(r) for r in re.findall(r"error/target ([\d.]+) \(", out)]
+    final = open_store(tmp_path / "t").spec.members
+    assert len(rounds) >= 2 and rounds[-1] == final < 4000, out
+    assert all(r > 1 for r in ratios) and "target reached" in out
     [pt] = ensemble.results(tmp_path / "t")
-    assert pt.estimates["mean"].stderr <= 0.05
-    assert final * 4 > (1 / 0.05) ** 2 * 0.6  # not far below the members the exact error needs (400 draws)
+    assert pt.estimates["mean"].stderr <= 0.01
+    previous = rounds[-2]   # the round before the last: its error did not meet the target
+    assert cli("run", spec, "--store", tmp_path / "before", "--cluster", "sync", "--no-progress",
+               "--members", previous)[0] == 0
+    [before] = ensemble.results(tmp_path / "before")
+    assert before.estimates["mean"].stderr > 0.01
     code, _, _ = cli("run", spec, "--store", tmp_path / "plain", "--cluster", "sync", "--no-progress",
                      "--members", final)
     assert cli("show", tmp_path / "t", "--json")[1] == cli("show", tmp_path / "plain", "--json")[1]
