@@ -59,6 +59,7 @@ def test_claim_Q_inv_below_1e_minus_3_by_route(silica):
                                            rel=1e-9)
 
 
+@pytest.mark.slow  # about 20 s: 24 KPM realizations and the kappa quadratures without a boundary
 @pytest.mark.filterwarnings("ignore::scipy.integrate.IntegrationWarning")  # kappa without l_b diverges above 1 K
 def test_claim_kappa_exponent_at_0p3_to_1K_is_set_by_the_boundary():
     """Eqs. (9) and (12) alone give exactly 2 (test_kappa_reduces_to_the_T2_law); the excess at 0.3-1 K
