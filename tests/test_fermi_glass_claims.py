@@ -170,3 +170,36 @@ def test_claim_pseudo_ground_states_are_stable(dipolar_gap):
         assert e["unstable_states"].mean == 0
         assert e["relax_moves_per_site"].mean == pytest.approx(moves, abs=0.01)
         assert e["gap_mean"].mean == pytest.approx(gap, rel=0.1)
+
+
+@pytest.mark.slow  # tasks/fermi_glass_dipolar_gap_search.toml: 128 relaxations of L = 16, about 4 min
+def test_claim_search_order_does_not_change_the_decade_slope_at_L16():
+    """Site order and random order give the same slope over [1e-2, 1e-1] W within errors:
+    2.52(12) / 2.78(24) x alpha_dd at U0 = 0.25 W, 3.42(29) / 3.37(23) x at U0 = 0.5 W."""
+    pts = {(pt.params["U0"], pt.params["search"]): pt.estimates for pt in run_task("fermi_glass_dipolar_gap_search")}
+    page = {(0.25, "first"): 2.52, (0.25, "random"): 2.78, (0.5, "first"): 3.42, (0.5, "random"): 3.37}
+    decade = {}
+    for key, value in page.items():
+        e = pts[key]
+        k = int(np.argmin(np.abs(e["slope_by_decade"].coords["decade"] - 1e-2)))
+        a_dd = e["alpha_dd_theory"].mean
+        decade[key] = (e["slope_by_decade"].mean[k] / a_dd, e["slope_by_decade"].stderr[k] / a_dd)
+        assert decade[key][0] == pytest.approx(value, abs=0.01), key
+        assert e["unstable_states"].mean == 0
+    for U0 in (0.25, 0.5):
+        (a, da), (b, db) = decade[(U0, "first")], decade[(U0, "random")]
+        assert abs(a - b) < 3 * np.hypot(da, db)
+
+
+@pytest.mark.slow  # ground states of tasks/fermi_glass_dipolar_cv.toml (L = 10, 12 realizations per U0)
+def test_claim_at_L10_the_decade_below_1e_minus_2_W_is_inside_the_level_spacing():
+    pts = {pt.params["U0"]: pt.estimates for pt in
+           run_task("fermi_glass_dipolar_cv", {"sweeps": 0, "sweeps_eq": 0, "T": [0.01]})}
+    e = pts[0.5]
+    eps, nu = e["nu"].coords["eps"], e["nu"].mean
+    edges = np.geomspace(1e-3, 1.0, 31)                       # the task's log bins (eps_min = 1e-3, 30 bins)
+    in_decade = (eps > 1e-3) & (eps < 1e-2)
+    levels = 2 * 1000 * np.sum((nu * np.diff(edges))[in_decade])   # |E - mu| in [1e-3, 1e-2] W per realization
+    assert levels < 5
+    spacing = 1 / (1000 * np.interp(np.log(1e-2), np.log(eps), nu))
+    assert 4e-3 < spacing < 1.2e-2 and e["gap_mean"].mean == pytest.approx(2.5e-3, rel=0.2)
