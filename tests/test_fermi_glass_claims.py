@@ -156,7 +156,7 @@ def dipolar_gap():
 
 @pytest.mark.slow  # tasks/fermi_glass_dipolar_gap.toml: 48 relaxations of L = 22, about 4 min
 def test_claim_dipolar_gap_slope_is_about_3_times_the_poisson_estimate(dipolar_gap):
-    """First-improvement relaxation (the model's one protocol): alpha_fit/alpha_dd = 2.9(2) and 3.0(3)."""
+    """First-improvement relaxation in site order (search = "first"): alpha_fit/alpha_dd = 2.9(2) and 3.0(3)."""
     for U0, value in ((0.25, 2.9), (0.5, 3.0)):
         r = dipolar_gap[U0]["alpha_fit_over_theory"]
         assert r.mean == pytest.approx(value, abs=0.1)
