@@ -334,14 +334,23 @@ def test_drude_limits():
     np.testing.assert_allclose(e["sigma_el"].value, 0.1 / (om**2 + 0.01), rtol=1e-6)
 
 
-@pytest.mark.parametrize("alpha", [0.4, 0.8])
-def test_optical_conductivity_exponent(alpha):
-    _, _, e = _run(members=4, fields=2000, alpha=alpha, beta=1.0, gamma0=0.0)
-    g = 2 * (1 - alpha)
+@pytest.mark.parametrize("alpha,beta", [(0.4, 1.0), (0.8, 1.0), (0.3, 0.0)])
+def test_optical_conductivity_exponent(alpha, beta):
+    _, _, e = _run(members=4, fields=2000, alpha=alpha, beta=beta, gamma0=0.0)
+    g = (1 + beta) * (1 - alpha)
     om = e["sigma_el"].coords["omega"]
     h = e["h_cR"].value
     slope = se.fit_power(om, e["sigma_el"].value, 1e-13 * h, 1e-9 * h)
     assert slope == pytest.approx(-min(2 - g, g), abs=0.03)
+
+
+def test_claim_mfl_optical_slope_and_drude_plateau():
+    """Page: at α = ½, β = 1 with Γ0 = 1e-4 the slope of σ_el is −0.98 over Ω ∈ [1e-4, 1e-2] (Ω⁻¹ log⁻²),
+    and below that range σ_el crosses over to a Drude plateau (slope 0)."""
+    _, _, e = _run(members=4, fields=2000, alpha=0.5, beta=1.0, gamma0=1e-4)
+    om, s = e["sigma_el"].coords["omega"], e["sigma_el"].value
+    assert se.fit_power(om, s, 1e-4, 1e-2) == pytest.approx(-0.98, abs=0.02)
+    assert abs(se.fit_power(om, s, 1e-16, 1e-10)) < 1e-3
 
 
 def test_spec_errors():
@@ -399,3 +408,22 @@ def test_claim_window_two_decades_higher_shifts_gamma_near_alpha_one():
             assert np.all(fits - g > 0.0015) and np.all(fits - g < 0.005)
         else:                                # page: within 0.0017 at α = 0.2, 0.5
             assert np.all(np.abs(fits - g) < 0.0017)
+
+
+@pytest.mark.slow  # tasks/largen_fig1.toml at 16 of its 64 members: about 1 min
+def test_claim_phase_diagram_fl_mfl_nfl_frozen_and_frozen_fractions():
+    """Page: β = 1, h_c = 0.4 classifies α ≤ 0.45 as FL, 0.5 as MFL, 0.55–0.9 as NFL, α ≥ 1 as frozen/log;
+    frozen fractions 0.0152, 0.0586, 0.4705 at α = 1.05, 1.1, 1.3 against the flow's 0.0151, 0.0586, 0.471."""
+    from task_runs import run_task
+
+    from ensemble.models.large_n_tls.plotting import classify
+
+    for pt in run_task("largen_fig1", members=16):
+        a = pt.params["alpha"]
+        g = pt.estimates["gamma_sigma"]
+        fr = pt.estimates["frozen_fraction"].mean
+        want = "FL" if a <= 0.45 else "MFL" if a == 0.5 else "NFL" if a < 1.0 else "frozen/log"
+        assert classify(float(g.mean), float(g.stderr), fr, a) == want, (a, g.mean)
+        h_f = np.sqrt(2 * (a - 1 - np.log(a))) if a > 1 else 0.0
+        exact = (h_f / 0.4) ** 2                                   # P(h < h_f) for β = 1
+        assert abs(fr - exact) <= 4 * pt.estimates["frozen_fraction"].stderr + 1e-3, (a, fr, exact)
