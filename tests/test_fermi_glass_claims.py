@@ -191,8 +191,8 @@ def test_claim_search_order_does_not_change_the_decade_slope_at_L16():
         assert abs(a - b) < 3 * np.hypot(da, db)
 
 
-@pytest.mark.slow  # ground states of tasks/fermi_glass_dipolar_cv.toml (L = 10, 12 realizations per U0)
 def test_claim_at_L10_the_decade_below_1e_minus_2_W_is_inside_the_level_spacing():
+    """Ground states of tasks/fermi_glass_dipolar_cv.toml (L = 10, 12 realizations per U0, under a second)."""
     pts = {pt.params["U0"]: pt.estimates for pt in
            run_task("fermi_glass_dipolar_cv", {"sweeps": 0, "sweeps_eq": 0, "T": [0.01]})}
     e = pts[0.5]
