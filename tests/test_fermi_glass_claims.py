@@ -44,6 +44,16 @@ def test_claim_phenomenology_row(silica, estimate, value, rel):
     assert silica[estimate].mean == pytest.approx(value, rel=rel)
 
 
+def test_claim_kappa_row_of_the_default_task(silica):
+    """l_b = 0.5 cm: exponent 2.25-2.30 at 0.3-1 K, 2.4-2.5 at 2-5 K, 3.8-5.7 at 7-15 K; kappa(1 K) = 1.0e5."""
+    T = silica["kappa"].coords["T"]
+    s = silica["kappa_log_slope"].mean
+    for lo, hi, a, b in ((0.3, 1.0, 2.24, 2.31), (2.0, 5.0, 2.38, 2.50), (7.0, 15.0, 3.75, 5.75)):
+        sel = (T >= lo) & (T <= hi)
+        assert np.all((s[sel] > a) & (s[sel] < b)), (lo, hi, s[sel])
+    assert silica["kappa"].mean[T == 1.0][0] == pytest.approx(1.0e5, rel=0.02)
+
+
 def test_claim_Q_inv_below_1e_minus_3_by_route(silica):
     """Every route stays below 10^-3; how far below depends on v_F and on the 1/(2 pi^2) of K_F-s."""
     r = silica
@@ -161,6 +171,16 @@ def test_claim_dipolar_gap_slope_is_about_3_times_the_poisson_estimate(dipolar_g
         r = dipolar_gap[U0]["alpha_fit_over_theory"]
         assert r.mean == pytest.approx(value, abs=0.1)
         assert 2.4 < r.mean - 2 * r.stderr and r.mean + 2 * r.stderr < 3.7
+    # slopes by decade: 0.80(16) on [1e-3, 1e-2] W and 0.69(3) on [1e-2, 1e-1] W at U0 = 0.25 W; 0.6(2) and
+    # 1.53(5) at U0 = 0.5 W, where nu = 0.13(1)/W on [1e-3, 1e-2] W
+    for U0, slopes in ((0.25, (0.80, 0.69)), (0.5, (0.6, 1.53))):
+        e = dipolar_gap[U0]["slope_by_decade"]
+        for d, value in zip((1e-3, 1e-2), slopes):
+            k = int(np.argmin(np.abs(e.coords["decade"] - d)))
+            assert e.mean[k] == pytest.approx(value, abs=0.02), (U0, d)
+    nu = dipolar_gap[0.5]["nu"]
+    low = (nu.coords["eps"] > 1e-3) & (nu.coords["eps"] < 1e-2)
+    assert np.mean(nu.mean[low]) == pytest.approx(0.13, abs=0.02)
 
 
 @pytest.mark.slow

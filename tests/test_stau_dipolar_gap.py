@@ -285,6 +285,28 @@ def test_claim_T_U_is_0p19_typical_E_tau_at_a1p5_and_0p08_to_0p13_of_the_mean():
         for kind, value in zip(("mean", "median", "typical"), values):
             assert _near(r[a][f"T_U_over_E_tau_{kind}"], value), (a, kind)
     assert r[1.5]["T_U_over_E_tau_typical"].mean == pytest.approx(0.19, abs=0.005)      # paper: ≈ 0.2
+    # the 60-member table: <E_tau>_mean / J and P_S at 0.05 and 0.2 <E_tau> (20 members: 10 % or 0.003)
+    table = {0.0: (3.72, 0.16, 0.32), 1.5: (0.782, 0.017, 0.22), 3.0: (0.278, 0.0025, 0.40),
+             4.5: (0.148, 0.0018, 0.75), 6.0: (0.092, 0.0024, 0.94)}
+    for a, (e_mean, p05, p20) in table.items():
+        e = r[a]
+        mean = e["E_tau_mean"].mean
+        assert mean == pytest.approx(e_mean, rel=0.02), a
+        P = lambda x: np.interp(x * mean / e["E_tau_rms"].mean, e["P_S"].coords["E_over_rms"], e["P_S"].mean)
+        assert P(0.05) == pytest.approx(p05, rel=0.1, abs=0.003), a
+        assert P(0.2) == pytest.approx(p20, rel=0.1, abs=0.003), a
+        if a >= 1.5:   # mean : median : typical ≈ 1 : 0.84 : 0.66, and P_S_ratio = P_S within 1e-3
+            assert e["E_tau_median"].mean / mean == pytest.approx(0.84, abs=0.03)
+            assert e["E_tau_typical"].mean / mean == pytest.approx(0.66, abs=0.03)
+            assert np.abs(e["P_S_ratio"].mean - e["P_S"].mean).max() < 1e-3
+    # ã = 0: P_S ≈ E^0.5 from 0.003 <E_tau> (3.6 %) to 0.2 <E_tau>; P_S(0) = 0.9 % (E_S^min <= 0)
+    e = r[0.0]
+    x = e["P_S"].coords["E_over_rms"] * e["E_tau_rms"].mean / e["E_tau_mean"].mean
+    P0 = lambda v: np.interp(v, x, e["P_S"].mean)
+    assert e["P_S"].mean[0] == pytest.approx(0.009, abs=0.002)
+    assert P0(0.003) == pytest.approx(0.036, abs=0.004)
+    assert np.log(P0(0.2) / P0(0.003)) / np.log(0.2 / 0.003) == pytest.approx(0.5, abs=0.05)
+    assert np.abs(r[0.0]["P_S_ratio"].mean - r[0.0]["P_S"].mean).max() == pytest.approx(0.01, abs=0.005)
     means = [r[a]["T_U_over_E_tau_mean"].mean for a in (1.5, 3.0, 4.5, 6.0)]
     assert 0.08 <= min(means) and max(means) <= 0.13
 
