@@ -50,8 +50,9 @@ def test_site_energies_and_move_cost_are_energy_differences():
     np.testing.assert_allclose(E, K.site_energies(occ, eps, nu, g), atol=1e-12)
 
 
+@pytest.mark.parametrize("order_seed", [-1, 17])
 @pytest.mark.parametrize("U0", [0.3, 2.0])
-def test_every_returned_state_is_stable_against_single_moves(U0):
+def test_every_returned_state_is_stable_against_single_moves(U0, order_seed):
     L, nu = 4, 0.5
     n = L ** 3
     rng = np.random.default_rng(3)
@@ -60,16 +61,31 @@ def test_every_returned_state_is_stable_against_single_moves(U0):
     occ = np.zeros(n, np.int64)
     occ[np.argsort(eps)[: n // 2]] = 1
     E = K.site_energies(occ, eps, nu, g)
-    assert K.relax(occ, E, g, U0, 1e-12) > 0
+    assert K.relax(occ, E, g, U0, 1e-12, order_seed) > 0
     h = K.total_energy(occ, eps, nu, g)
     for i in np.nonzero(occ)[0]:            # brute force: no move lowers the total energy
         for j in np.nonzero(occ == 0)[0]:
             trial = occ.copy()
             trial[i], trial[j] = 0, 1
             assert K.total_energy(trial, eps, nu, g) >= h - 1e-12
-    p = params(L=8, U0=U0, sweeps=0, T=[0.1])
+    p = params(L=8, U0=U0, sweeps=0, T=[0.1], search="first" if order_seed < 0 else "random")
     for m in range(3):
         assert simulate(p, seed(m))["gs_unstable"] == 0
+
+
+def test_search_order_changes_the_state_reached_and_nothing_else():
+    """The random order reaches another stable state of the same realization (same eps_i and couplings:
+    identical bare histogram at U0 = 0), and the default search draws no extra random numbers."""
+    p_first, p_random = params(L=8, U0=1.0, sweeps=0, T=[0.1]), params(L=8, U0=1.0, sweeps=0, T=[0.1], search="random")
+    a, b = simulate(p_first, seed(1)), simulate(p_random, seed(1))
+    assert a["gs_unstable"] == b["gs_unstable"] == 0
+    assert a["gs_energy"] != b["gs_energy"] and abs(a["gs_energy"] - b["gs_energy"]) < 0.01
+    z_first, z_random = params(L=6, U0=0.0, sweeps=0, T=[0.1]), params(L=6, U0=0.0, sweeps=0, T=[0.1], search="random")
+    np.testing.assert_array_equal(simulate(z_first, seed(2))["gs_hist"], simulate(z_random, seed(2))["gs_hist"])
+    # the default search draws nothing extra: the numbers of the model before the option existed, bit for bit
+    r = simulate(params(L=4, U0=0.5, sweeps=20, sweeps_eq=5, T=[0.05, 0.1]), seed(3))
+    assert r["relax_moves"] == 39 and r["gs_energy"] == -0.1968293969825599
+    assert r["e_mc"].tolist() == [-0.1968293969825599, -0.19028511348751764]
 
 
 def test_zero_coupling_gives_bare_dos_and_bare_heat_capacity():

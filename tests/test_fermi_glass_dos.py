@@ -189,15 +189,29 @@ def test_flat_member_is_vector_zero_of_its_realization_and_sums_are_additive():
         np.testing.assert_allclose(flat[k] + one[k], two[k], rtol=1e-12, atol=1e-12)
 
 
-def test_dos_normalized_and_engine_run():
+def test_engine_nu_matches_dense_eigvalsh_of_the_same_realizations():
+    """An engine run (4 realizations x 4 vectors, seed 11) against nu(E) from the exact eigenvalues of the
+    same four realizations with the same Jackson kernel: only the stochastic trace differs, so the
+    difference must sit within the run's own error bars (which also carry the realization spread)."""
     from ensemble.engine.inprocess import run_in_process
 
-    res = run_in_process("fermi_glass_dos", {"L": 6, "moments": 64, "W": 20.0, "t": 1.0, "n_energies": 401,
-                                             "ldos_sites": 1, "T": [0.5, 5.0]}, members=4, shard_size=2)[0]
+    prm = {"L": 6, "moments": 64, "W": 20.0, "t": 1.0, "n_energies": 201, "ldos_sites": 0, "T": [0.5]}
+    res = run_in_process("fermi_glass_dos", prm, realizations=4, vectors=4, shard_size=2, seed=11)[0]
+    p = params(**prm)
+    E, _ = MODEL._grid(p)
+    g = kpm.kernel(64, "jackson")
+    exact = np.mean([kpm.density_on(E, exact_moments(MODEL.prepare(p, realization_seed(r)), 64)[0], g,
+                                    MODEL.prepare(p, realization_seed(r)).scale) for r in range(4)], axis=0)
     nu = res.estimates["nu"]
-    E = nu.coords["E"]
-    assert np.trapezoid(nu.mean, E) == pytest.approx(1.0, abs=2e-3)
-    assert np.all(np.isfinite(nu.stderr)) and nu.stderr.max() > 0
+    np.testing.assert_allclose(nu.coords["E"], E)
+    inside = np.abs(E) < 10.0                        # the band: nu = 1/W = 0.05 with smooth edges
+    diff = nu.mean[inside] - exact[inside]
+    assert np.abs(diff / nu.stderr[inside]).max() < 4
+    assert np.abs(diff).max() < 0.15 * exact[inside].max()
+    # a 25 % error in the energy scale (band edges moved by 2.5 W/20) is far outside those error bars
+    wrong = np.mean([kpm.density_on(E, exact_moments(MODEL.prepare(p, realization_seed(r)), 64)[0], g,
+                                    1.25 * MODEL.prepare(p, realization_seed(r)).scale) for r in range(4)], axis=0)
+    assert np.abs((nu.mean - wrong)[inside] / nu.stderr[inside]).max() > 4
 
 
 @pytest.mark.parametrize("bad,msg", [({"W": 0.0}, "params.W"), ({"W": -1.0}, "params.W"),
@@ -270,11 +284,29 @@ def test_kernel_filling_and_temperatures_are_finalize_time_choices():
     E, _ = MODEL._grid(p)
     flat = np.abs(E) < 7.0
     nus = []
+    ests = []
     for change in ({}, {"kernel": "lorentz"}, {"kernel_moments": 64}, {"filling": 0.3, "T": [0.2, 2.0]}):
         q = dict(p, **change)
         MODEL.check(q)
-        est = MODEL.finalize(tot, q)
-        assert np.trapezoid(est["nu"].value, E) == pytest.approx(1.0, abs=5e-3)   # Lorentz tails
-        nus.append(est["nu"].value)
+        ests.append(MODEL.finalize(tot, q))
+        nus.append(ests[-1]["nu"].value)
     assert np.abs(nus[1][flat] - nus[0][flat]).mean() < 0.1 / 20       # same DOS, other smoothing
-    assert est["C_fermion"].value.shape == (2,) and est["eps_F"].value < 0          # filling 0.3
+    # kernel_moments = 64: the same nu as a run that computed only 64 moments with 64 in the kernel ...
+    short = dict(tot, mu=tot["mu"][:64])
+    q64 = dict(p, moments=64)
+    np.testing.assert_allclose(nus[2], MODEL.finalize(short, q64)["nu"].value, rtol=1e-12, atol=1e-15)
+    # ... with the 64-moment resolution, and against the dense eigenvalues of this realization:
+    assert ests[2]["resolution_width"].value == pytest.approx(2 * ests[0]["resolution_width"].value, rel=0.05)
+    # with the exact moments of this realization in place of the stochastic ones, kernel_moments = 64 is
+    # the 64-moment Jackson DOS of the dense eigenvalues, distinct from the 128-moment one at the edges
+    exact, _ = exact_moments(h, 128)
+    noiseless = dict(tot, mu=exact * tot["members"])
+    ref = {n: kpm.density_on(E, exact[:n], kpm.kernel(n, "jackson"), h.scale) for n in (64, 128)}
+    for n in (64, 128):
+        got = MODEL.finalize(noiseless, dict(p, kernel_moments=n))["nu"].value
+        np.testing.assert_allclose(got, ref[n], rtol=1e-3, atol=1e-6)     # ChebDOS tabulates on a grid
+    assert np.abs(ref[64] - ref[128]).max() > 0.05 * ref[128].max()      # 50x the tolerance above
+    # filling 0.3: eps_F is where the exact counting function reaches 0.3
+    ev = np.linalg.eigvalsh(lattice.dense_hamiltonian(h))
+    assert ests[3]["eps_F"].value == pytest.approx(np.quantile(ev, 0.3), abs=0.3)
+    assert ests[3]["C_fermion"].value.shape == (2,)

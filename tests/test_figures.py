@@ -73,23 +73,50 @@ def test_every_axis_is_labelled(drawn):
             assert ax.get_xlabel().strip() and ax.get_ylabel().strip(), ax.get_title()
 
 
+def _rgba(artist):
+    from matplotlib.colors import to_rgba
+
+    get = getattr(artist, "get_color", None) or getattr(artist, "get_facecolor", None)
+    c = get() if get else None
+    if c is None or (isinstance(c, np.ndarray) and c.ndim == 2 and len(c) != 1):
+        return None
+    return tuple(np.round(to_rgba(c[0] if isinstance(c, np.ndarray) and c.ndim == 2 else c), 3))
+
+
 def test_every_mark_is_in_a_legend(drawn):
-    """A drawn line is explained by its own label in a legend, by the labelled error-bar series it belongs
-    to, or by a style-key entry of the same line style and marker."""
+    """A drawn line is explained by a legend entry with its own label and colour, by the labelled error-bar
+    series it belongs to, or by a style-key entry of the same line style and marker together with a
+    legend entry of the same colour (style and colour each have to be keyed)."""
     _, _, _, fig = drawn
     legends = _legends(fig)
-    texts = {t.get_text() for lg in legends for t in lg.get_texts()}
-    styles = {(h.get_linestyle(), h.get_marker()) for lg in legends for h in lg.legend_handles
+    entries = [(t.get_text(), h) for lg in legends for t, h in zip(lg.get_texts(), lg.legend_handles)]
+    texts = {t for t, _ in entries}
+    by_label = {(t, _rgba(h)) for t, h in entries}
+    styles = {(h.get_linestyle(), h.get_marker()) for _, h in entries
               if hasattr(h, "get_linestyle") and hasattr(h, "get_marker")}
+    colours = {_rgba(h) for _, h in entries} - {None}
     for ax in fig.axes:
         in_series = {id(ln) for c in ax.containers if isinstance(c, ErrorbarContainer) and c.get_label() in texts
                      for ln in c.get_children()}
         for line in ax.lines:
             if not (_has_data(line) and _is_drawn(line)):
                 continue
-            explained = (line.get_label() in texts or id(line) in in_series
-                         or (line.get_linestyle(), line.get_marker()) in styles)
-            assert explained, f"unexplained {line.get_linestyle()!r} line on axes {ax.get_title()!r}"
+            colour = _rgba(line)
+            explained = ((line.get_label(), colour) in by_label or id(line) in in_series
+                         or ((line.get_linestyle(), line.get_marker()) in styles and colour in colours))
+            assert explained, (f"unexplained {line.get_linestyle()!r} line of colour {colour} "
+                               f"on axes {ax.get_title()!r}")
+
+
+def test_legend_check_rejects_a_line_of_an_unkeyed_colour():
+    fig = Figure()
+    ax = fig.add_subplot(title="probe")
+    ax.plot([0, 1], [0, 1], "-", color="C0", label="a")
+    ax.plot([0, 1], [1, 0], "-", color="C3", label="_nolegend_")     # same style, colour not in the legend
+    ax.legend()
+    ax.set_xlabel("x"), ax.set_ylabel("y")
+    with pytest.raises(AssertionError, match="unexplained"):
+        test_every_mark_is_in_a_legend(("m", {}, [], fig))
 
 
 def test_swept_parameters_carry_units(drawn):

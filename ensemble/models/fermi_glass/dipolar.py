@@ -5,7 +5,10 @@ dipolar_kernels.py): eps_i uniform in [-W/2, W/2] on the L^3 lattice (spacing a 
 U_ij = U0 c_ij / R_ij^3 with c_ij uniform in [-1, 1].  One member = one realization:
   - zero temperature: start from the K lowest eps_i, apply single-particle moves until every move
     i -> j costs E_j - E_i - U_ij >= 0 (checked by a full scan); histogram the single-particle
-    energies E_i - mu (mu = midpoint of the gap between occupied and empty E_i);
+    energies E_i - mu (mu = midpoint of the gap between occupied and empty E_i).  The search
+    (``search``) takes improving moves as found, in site order ("first") or in a random order drawn
+    each pass ("random"); the states reached differ by collective rearrangements, and so does the
+    slope of the gap;
   - finite T: Metropolis with particle-conserving moves, heating from that state through the T grid or
     parallel tempering over it (protocol);
     C_v = Var(H) / (N T^2) per realization, and the exact C_v of the bare levels eps_i for comparison.
@@ -107,7 +110,8 @@ def simulate(p, seed):
     occ[np.argsort(eps)[:n_part]] = 1
     nu_exact = n_part / n
     E = K.site_energies(occ, eps, nu_exact, g)
-    moves = K.relax(occ, E, g, U0, TOL)
+    order_seed = int(rng.integers(2 ** 31)) if p["search"] == "random" else -1   # no draw otherwise
+    moves = K.relax(occ, E, g, U0, TOL, order_seed)
     worst = K.worst_move(occ, E, g)
     mu = 0.5 * (E[occ == 1].max() + E[occ == 0].min())
     out = {
@@ -157,6 +161,8 @@ class FermiGlassDipolar(Model):
               "parallel tempering over the T grid (ascending)", choices=("heating", "tempering")),
         Param("sweeps_per_swap", int, 10, "", "tempering: Metropolis sweeps between replica-exchange attempts",
               low=1, high=10**6),
+        Param("search", str, "first", "", "pseudo-ground-state search: improving single-particle moves taken "
+              "as found, in site order or in a random order drawn each pass", choices=("first", "random")),
         Param("bins", int, 40, "", "log bins of |E - mu| on [eps_min W, W]", low=2, high=10**4),
         Param("eps_min", float, 1e-4, "W", "lowest |E - mu| binned", low=1e-12, high=0.5, low_open=True),
         Param("bins_lin", int, 100, "", "linear bins of E - mu on [-W, W]", low=2, high=10**5),

@@ -98,12 +98,16 @@ def apply_move(occ, E, i, j, g):
 
 
 @njit(cache=True)
-def relax(occ, E, g, u_max, tol):
+def relax(occ, E, g, u_max, tol, order_seed=-1):
     """Single-particle moves i -> j with E_j - E_i - U_ij < -tol until none is left (a pseudo-ground
     state in the Efros-Shklovskii / Baranovskii sense).  Only pairs with E_j - E_i < u_max can lower
-    the energy (|U_ij| <= u_max), so each pass scans those.  Returns the number of moves."""
+    the energy (|U_ij| <= u_max), so each pass scans those, taking every improving move as it is found
+    (first improvement), in site order, or, for order_seed >= 0, in a random order drawn anew each
+    pass.  Returns the number of moves."""
     n = len(E)
     moves = 0
+    if order_seed >= 0:
+        np.random.seed(order_seed)
     while True:
         e_occ_max = -np.inf
         e_emp_min = np.inf
@@ -124,6 +128,9 @@ def relax(occ, E, g, u_max, tol):
             elif occ[k] == 0 and E[k] < e_occ_max + u_max:
                 emp_c[ne] = k
                 ne += 1
+        if order_seed >= 0:
+            np.random.shuffle(occ_c[:no])
+            np.random.shuffle(emp_c[:ne])
         moved = 0
         for a in range(no):
             i = occ_c[a]

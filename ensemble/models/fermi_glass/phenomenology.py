@@ -9,6 +9,9 @@ Eq. (18)  E_F / E_xi = (k_F xi)^2 with E_xi = hbar c_t / xi.
 nu(eps_F) per volume from C/T = (pi^2/3) nu k_B^2; the lattice DOS of fermi_glass_dos (one KPM
 realization here) then fixes the glasson site spacing a_s that reproduces C/T.
 Eqs. (14)-(15): Q_t^-1 = pi nu lambda^2 / (rho c_t^2) c_t / v_F and K_Q (k_F a)^3 c_t / v_F.
+With nu = k_F^3 / (2 pi^2 eps_F) and rho = M/a^3, K_F-s = nu lambda^2/(rho c_t^2) is
+(k_F a)^3 lambda^2 / (2 pi^2 eps_F M c_t^2); the paper's identity has no 1/(2 pi^2), and with its
+lambda^2 = eps_F M c_t^2 it reads K_F-s = (k_F a)^3.  Both are reported, each with both v_F.
 Eqs. (9)-(12): kappa = sum_branches (1/3) int C(omega) c_s^2 tau(omega) d omega with Debye phonons and
 the dominant Eq. (12) rate 1/tau = Q^-1 omega tanh(hbar omega / 2 k_B T) r(hbar omega), where
 r(E) = [nu(eps_F + E) + nu(eps_F - E)] / (2 nu(eps_F)) carries the glasson band of the lattice model
@@ -84,6 +87,8 @@ class FermiGlassPhenomenology(Model):
         Param("a", float, 2.5, "Angstrom", "interatomic distance", low=0.0, low_open=True),
         Param("lambda_gl_ph", float, 1.0e3, "K", "glasson-phonon coupling lambda (Eq. 14)", low=0.0, low_open=True),
         Param("K_Q", float, 1.0, "", "order-one constant of Eq. (15)", low=0.0, low_open=True),
+        Param("v_F_paper", float, 2.3e5, "cm/s", "the paper's printed v_F (Sec. 4.1), for the Q^-1 variants",
+              low=0.0, low_open=True),
         Param("T_D", float, 342.0, "K", "Debye temperature", low=0.0, low_open=True),
         Param("boundary", float, 0.5, "cm", "boundary mean free path (caps kappa where glassons stop scattering)",
               low=0.0, low_open=True),
@@ -132,7 +137,9 @@ class FermiGlassPhenomenology(Model):
         spacing = (p["states_per_site"] * nu_site / nu_exp) ** (1 / 3)
         K_Fs = nu_exp * (p["lambda_gl_ph"] * K_B) ** 2 / (rho * c_t ** 2)
         q14 = np.pi * K_Fs * c_t / v_F
-        q15 = p["K_Q"] * (k_F * p["a"] * ANGSTROM) ** 3 * c_t / v_F
+        kFa3 = (k_F * p["a"] * ANGSTROM) ** 3
+        q15 = p["K_Q"] * kFa3 * c_t / v_F
+        v_paper = p["v_F_paper"]
         nu_F_K = float(dos.density(e0))
 
         def ratio(E_K):
@@ -170,6 +177,11 @@ class FermiGlassPhenomenology(Model):
             "K_Fs": Estimate(K_Fs, jackknife=False),
             "Q_inv_eq14": Estimate(q14, jackknife=False),
             "Q_inv_eq15": Estimate(q15, jackknife=False),
+            "kFa_cubed": Estimate(kFa3, jackknife=False),
+            "Q_inv_eq14_paper_v_F": Estimate(q14 * v_F / v_paper, jackknife=False),
+            "Q_inv_eq15_paper_v_F": Estimate(q15 * v_F / v_paper, jackknife=False),
+            # Eq. (14) with the paper's K_F-s = (k_F a)^3 (no 1/(2 pi^2), lambda^2 = eps_F M c_t^2)
+            "Q_inv_printed_chain": Estimate(np.pi * kFa3 * c_t / v_paper, jackknife=False),
             "kappa": Estimate(kappa, ("T",), cT, "erg/(s cm K)"),
             "kappa_T2_law": Estimate(kappa_T2, ("T",), cT, "erg/(s cm K)", jackknife=False),
             "kappa_T2_coefficient": Estimate(low_T, unit="erg/(s cm K^3)", jackknife=False),
