@@ -128,7 +128,7 @@ def task_rate(root: Path, n: int, sleep: float) -> None:
     ideal = n * sleep / 64
     print(f"task rate: {n} shards of {sleep} s on 64 slots (ideal {ideal:.2f} s)")
     print(f"  ensemble run  {engine['wall']:7.2f} s wall (client process included: start-up, store, compaction); "
-          f"client CPU {1e3 * engine['cpu'] / n:.2f} ms/shard")
+          f"client CPU {1e3 * engine['cpu'] / n:.2f} ms/shard, client peak RSS {engine['rss'] / 2**20:.0f} MiB")
     print(f"  client.map    {plain:7.2f} s")
     print(f"  ratio client.map / ensemble run = {plain / engine['wall']:.2f} (target >= 0.85)")
 
