@@ -148,7 +148,8 @@ def run(spec_file, members, realizations, vectors, store_path, cluster, workers,
         except EnvironmentFault as fault:  # full disk, quota, read-only: running shards cancelled, nothing lost
             import shlex
 
-            resume = shlex.join(["ensemble", "run", "--store", str(store_path), *_cluster_args(opts)])
+            again = [] if (Path(store_path) / "zarr.json").is_file() or spec_file is None else [str(spec_file)]
+            resume = shlex.join(["ensemble", "run", *again, "--store", str(store_path), *_cluster_args(opts)])
             click.echo(f"{fault}; to resume after freeing space (or fixing the permission): {resume}", err=True)
             sys.exit(fault.exit_code)
     click.echo(f"computed {report.computed} shard(s) in {report.seconds:.1f} s")
