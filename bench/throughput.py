@@ -10,7 +10,8 @@
    of 10^3, 10^4, 10^5 trivial shards (normal_mean, draws = 1, shard_size = 1).  For each: wall time, the
    client process's own CPU per shard (its pid, not the workers'), its peak RSS (VmHWM), the files and
    directories the finished store holds; then the ratios largest/smallest (targets: CPU <= 1 ms per
-   shard, RSS <= 300 MB and RSS(10^5)/RSS(10^3) <= 1.3).
+   shard, RSS <= 300 MB and RSS(10^5)/RSS(10^3) <= 1.3).  With --joined the runs join one LocalCluster
+   started by this script, so the client process's CPU and RSS are its own, without the scheduler's.
 3. Start and stop (--first-shard N): `ensemble run` of N trivial shards; seconds from the command's start
    to its first stored shard, then SIGTERM and the seconds until the process has exited (target: seconds,
    whatever N).
@@ -133,24 +134,40 @@ def task_rate(root: Path, n: int, sleep: float) -> None:
     print(f"  ratio client.map / ensemble run = {plain / engine['wall']:.2f} (target >= 0.85)")
 
 
-def scale(root: Path, sizes: list[int], workers: int, report_every: float) -> None:
+def scale(root: Path, sizes: list[int], workers: int, report_every: float, joined: bool = False) -> None:
+    """``joined``: the client joins a LocalCluster started here, so its RSS and CPU are its own, without the
+    scheduler's."""
+    from contextlib import ExitStack
+
     rows = []
-    for n in sizes:
-        spec = root / f"trivial{n}.toml"
-        spec.write_text(TRIVIAL_SPEC.format(n=n))
-        store = root / f"trivial{n}"
-        got = measured_run(["run", str(spec), "--store", str(store), "--workers", str(workers), "--no-progress"],
-                           store, report_every)
-        files, dirs = entries(store)
-        rows.append((n, got, files, dirs))
-        print(f"{n:>8} shards: wall {got['wall']:8.1f} s ({1e3 * got['wall'] / n:.2f} ms/shard), client CPU "
-              f"{1e3 * got['cpu'] / n:.3f} ms/shard, peak RSS {got['rss'] / 2**20:.0f} MiB, store {files} files + "
-              f"{dirs} directories", flush=True)
+    with ExitStack() as stack:
+        where = ["--workers", str(workers)]
+        if joined:
+            from distributed import LocalCluster
+
+            cluster = stack.enter_context(LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None))
+            where = ["--scheduler", cluster.scheduler_address]
+            print(f"clients join one LocalCluster of {workers} workers (scheduler in the bench's process)")
+        for n in sizes:
+            rows.append(_scale_row(root, n, where, report_every))
     if len(rows) < 2:
         return
     (n0, a, *_), (n1, b, *_) = rows[0], rows[-1]
     print(f"ratios {n1}/{n0} shards: peak RSS {b['rss'] / a['rss']:.2f} (target <= 1.3), client CPU per shard "
           f"{(b['cpu'] / n1) / (a['cpu'] / n0):.2f}, wall per shard {(b['wall'] / n1) / (a['wall'] / n0):.2f}")
+
+
+def _scale_row(root: Path, n: int, where: list[str], report_every: float):
+    spec = root / f"trivial{n}.toml"
+    spec.write_text(TRIVIAL_SPEC.format(n=n))
+    store = root / f"trivial{n}"
+    got = measured_run(["run", str(spec), "--store", str(store), *where, "--no-progress"],
+                       store, report_every)
+    files, dirs = entries(store)
+    print(f"{n:>8} shards: wall {got['wall']:8.1f} s ({1e3 * got['wall'] / n:.2f} ms/shard), client CPU "
+          f"{1e3 * got['cpu'] / n:.3f} ms/shard, peak RSS {got['rss'] / 2**20:.0f} MiB, store {files} files + "
+          f"{dirs} directories", flush=True)
+    return n, got, files, dirs
 
 
 def start_and_stop(root: Path, n: int, workers: int) -> None:
@@ -196,6 +213,7 @@ def main():
     ap.add_argument("--dir", default=None, help="where the stores go (default: a temporary directory)")
     ap.add_argument("--report-every", type=float, default=0.0, help="seconds between progress lines of a scale run")
     ap.add_argument("--first-shard", type=int, default=0, help="shards of the start-and-stop run (0: skip it)")
+    ap.add_argument("--joined", action="store_true", help="scale runs join one cluster started here (client alone)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         root = Path(tmp)
@@ -204,7 +222,7 @@ def main():
         if args.first_shard:
             start_and_stop(root, args.first_shard, args.workers)
         if args.sizes:
-            scale(root, [int(x) for x in args.sizes.split(",")], args.workers, args.report_every)
+            scale(root, [int(x) for x in args.sizes.split(",")], args.workers, args.report_every, args.joined)
 
 
 if __name__ == "__main__":
