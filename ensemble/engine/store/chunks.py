@@ -72,6 +72,16 @@ class ChunkedArray:
     def chunk_bytes(self) -> int:
         return int(np.prod(self.chunks, dtype=np.int64)) * self.np_dtype.itemsize
 
+    def coords_of(self, *lead: int) -> tuple[int, ...]:
+        """Chunk coordinates from the leading ones (point, shard chunk, ...): trailing axes are whole chunks."""
+        return (*(int(c) for c in lead), *(0,) * (len(self.chunks) - len(lead)))
+
+    def shard_chunks(self, n_shards: int):
+        """(k, first shard, end shard) of each chunk along the shard axis (axis 1) of ``n_shards`` shards."""
+        length = self.chunks[1]
+        for k in range(-(-n_shards // length)):
+            yield k, k * length, min((k + 1) * length, n_shards)
+
     def path(self, coords) -> str:
         """The chunk's file (a plain string: compaction builds tens of thousands of these a second)."""
         return self.root + "/" + self.separator.join(["c", *map(str, coords)])

@@ -32,16 +32,15 @@ STALE_TMP_S = 3600.0   # a worker's temporary file this old belongs to a task th
 def write_rows(store: RunStore, array: ChunkedArray, p: int, ids: np.ndarray, values: np.ndarray) -> None:
     """Set rows ``ids`` of point ``p`` of a (point, shard, ...) array; each touched chunk is replaced atomically."""
     length = array.chunks[1]
-    tail = (0,) * (len(array.chunks) - 2)
     chunk_of = ids // length
     for k in np.unique(chunk_of):
         where = np.flatnonzero(chunk_of == k)
         try:
-            rows = array.read_or_fill((p, int(k), *tail)).copy()
+            rows = array.read_or_fill(array.coords_of(p, k)).copy()
         except ChunkError as err:
             raise store.corruption(err) from None
         rows[0, ids[where] - k * length] = values[where]
-        array.write((p, int(k), *tail), rows)
+        array.write(array.coords_of(p, k), rows)
 
 
 def set_point_counts(store: RunStore, p: int, n_shards: int | None = None, count: int | None = None) -> None:
@@ -119,20 +118,19 @@ class Compactor:
             array = store.array(f"{BLOCKS}/{name}")
             chunk = np.zeros(array.chunks, dtype=np.dtype(array.dtype))
             chunk[0, :len(sums)] = np.stack([np.asarray(b[name]) for b in sums])
-            array.write((p, 0, *(0,) * (len(array.chunks) - 2)), chunk)
+            array.write(array.coords_of(p, 0), chunk)
         set_point_counts(store, p, count=len(sums))
         set_point_counts(store, p, n_shards=n_shards)  # last: marks the blocks current
         return True
 
     def complete(self, p: int) -> bool:
         """Whether every shard of point ``p`` is compacted (stops at the first chunk that is not)."""
-        length, n_shards = self.done.chunks[1], self.store.n_shards
-        for k in range(-(-n_shards // length)):
+        for k, lo, hi in self.done.shard_chunks(self.store.n_shards):
             try:
                 chunk = self.done.read((p, k))
             except ChunkError as err:
                 raise self.store.corruption(err) from None
-            if chunk is None or not chunk[0, :min(length, n_shards - k * length)].all():
+            if chunk is None or not chunk[0, :hi - lo].all():
                 return False
         return True
 

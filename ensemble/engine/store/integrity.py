@@ -64,33 +64,18 @@ def verify(store: RunStore) -> list[Finding]:
     if findings or not store.staged:
         return findings
     n_s = store.n_shards
-    done_array = store.array("done")
     done_rows = []
     for p in range(store.n_points):
         row = np.zeros(n_s, dtype=bool)
-        for k in range(-(-n_s // done_array.chunks[1])):
-            lo, hi = k * done_array.chunks[1], min((k + 1) * done_array.chunks[1], n_s)
-            try:
-                chunk = done_array.read((p, k))
-            except ChunkError as err:
-                findings.append(Finding("done", err.problem, PENDING, p, (lo, hi - 1), (p, k)))
-                continue
+        for _, lo, hi, chunk in _point_chunks(store.array("done"), p, n_s, findings):
             if chunk is not None:
                 row[lo:hi] = chunk[0, :hi - lo]
         done_rows.append(row)
     for name in store.names:
-        array = store.array(name)
-        length, tail = array.chunks[1], (0,) * (len(array.chunks) - 2)
         for p in range(store.n_points):
-            for k in range(-(-n_s // length)):
-                lo, hi = k * length, min((k + 1) * length, n_s)
-                try:
-                    chunk = array.read((p, k, *tail))
-                except ChunkError as err:
-                    findings.append(Finding(name, err.problem, PENDING, p, (lo, hi - 1), (p, k, *tail)))
-                    continue
+            for coords, lo, hi, chunk in _point_chunks(store.array(name), p, n_s, findings):
                 if chunk is None and done_rows[p][lo:hi].any():
-                    findings.append(Finding(name, "missing", PENDING, p, (lo, hi - 1), (p, k, *tail)))
+                    findings.append(Finding(name, "missing", PENDING, p, (lo, hi - 1), coords))
     for p, ids in store.staged_ids().items():
         for s in ids:
             try:
@@ -102,6 +87,19 @@ def verify(store: RunStore) -> list[Finding]:
                 findings.append(Finding(f"{STAGING}", "missing", PENDING, p, (int(s), int(s))))
     findings += _block_findings(store)
     return findings
+
+
+def _point_chunks(array, p: int, n_shards: int, findings: list[Finding]):
+    """(coords, first shard, end shard, chunk or None where no file) of each chunk of point ``p`` of a
+    (point, shard, ...) array; a damaged chunk becomes a finding instead."""
+    for k, lo, hi in array.shard_chunks(n_shards):
+        coords = array.coords_of(p, k)
+        try:
+            chunk = array.read(coords)
+        except ChunkError as err:
+            findings.append(Finding(array.name, err.problem, PENDING, p, (lo, hi - 1), coords))
+            continue
+        yield coords, lo, hi, chunk
 
 
 def _block_findings(store: RunStore) -> list[Finding]:
@@ -118,7 +116,7 @@ def _block_findings(store: RunStore) -> list[Finding]:
     for p in np.flatnonzero(counts["n_shards"]):
         for name in [*store.names, "members"]:
             array = store.array(f"{BLOCKS}/{name}")
-            coords = (int(p), 0, *(0,) * (len(array.chunks) - 2))
+            coords = array.coords_of(p, 0)
             try:
                 problem = None if array.read(coords) is not None else "missing"
             except ChunkError as err:

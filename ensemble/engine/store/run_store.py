@@ -151,9 +151,6 @@ class RunStore:
         """Members in each shard."""
         return shard_members(self._table)
 
-    def chunk_shards(self, name: str) -> int:
-        return self.array(name).chunks[1]
-
     def describe(self, err: ChunkError) -> str:
         """Which (point, shard) range a failed chunk holds, in words."""
         name, c = err.array, err.coords
@@ -163,7 +160,7 @@ class RunStore:
         elif name.startswith(f"{STAGING}/"):
             what = f"the staged chunk {name} of point {c[0]}, shard {c[1]}"
         else:
-            length = self.chunk_shards(name)
+            length = self.array(name).chunks[1]
             lo, hi = c[1] * length, min((c[1] + 1) * length, self.n_shards) - 1
             what = f"the chunk {name} of point {c[0]}, shards {lo}–{hi}"
         return f"{what} is {err.problem}"
@@ -181,7 +178,7 @@ class RunStore:
         chunk_of = ids // length
         for k in np.unique(chunk_of):
             where = np.flatnonzero(chunk_of == k)
-            coords = (p, int(k), *(0,) * (len(array.chunks) - 2))
+            coords = array.coords_of(p, k)
             try:
                 chunk = array.read(coords)
             except ChunkError as err:
@@ -278,7 +275,7 @@ class RunStore:
         data = {}
         for name in [*self.names, "members"]:
             array = self.array(f"{BLOCKS}/{name}")
-            coords = (p, 0, *(0,) * (len(array.chunks) - 2))
+            coords = array.coords_of(p, 0)
             try:
                 chunk = array.read(coords)
             except ChunkError as err:

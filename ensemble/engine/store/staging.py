@@ -73,17 +73,17 @@ class RecordStaging:
     def write(self, p: int, s: int, values: dict[str, np.ndarray]) -> None:
         record = np.concatenate([np.ascontiguousarray(values[f.name], dtype=f.dtype).reshape(-1).view(np.uint8)
                                  for f in self.fields]) if self.fields else np.zeros(0, np.uint8)
-        self.records.write((p, s, 0), record.reshape(self.records.chunks))
+        self.records.write(self.records.coords_of(p, s), record.reshape(self.records.chunks))
 
     def read(self, p: int, s: int) -> dict[str, np.ndarray] | None:
-        raw = self.records.read((p, s, 0))
+        raw = self.records.read(self.records.coords_of(p, s))
         if raw is None:
             return None
         raw = raw.reshape(-1)
         return {f.name: raw[f.offset:f.offset + f.nbytes].view(f.dtype).reshape(f.shape) for f in self.fields}
 
     def remove(self, p: int, s: int) -> None:
-        self.records.delete((p, s, 0))
+        self.records.delete(self.records.coords_of(p, s))
 
     def ids(self, n_points: int, n_shards: int) -> dict[int, np.ndarray]:
         try:
@@ -106,22 +106,19 @@ class ArrayStaging:
     arrays: tuple[ChunkedArray, ...]     # in the store's accumulator order
     done: ChunkedArray
 
-    def _coords(self, array: ChunkedArray, p: int, s: int) -> tuple[int, ...]:
-        return (p, s, *(0,) * (len(array.shape) - 2))
-
     def _name(self, array: ChunkedArray) -> str:
         return array.name.rsplit("/", 1)[-1]
 
     def write(self, p: int, s: int, values: dict[str, np.ndarray]) -> None:
         for array in self.arrays:  # in place: the done chunk below commits them
-            array.write(self._coords(array, p, s), np.asarray(values[self._name(array)]).reshape(array.chunks),
+            array.write(array.coords_of(p, s), np.asarray(values[self._name(array)]).reshape(array.chunks),
                         atomic=False)
         self.done.write((p, s), np.ones((1, 1), dtype=bool))
 
     def read(self, p: int, s: int) -> dict[str, np.ndarray] | None:
         out = {}
         for array in self.arrays:
-            got = array.read(self._coords(array, p, s))
+            got = array.read(array.coords_of(p, s))
             if got is None:
                 return None   # a repeated task is rewriting it, or it was moved meanwhile
             out[self._name(array)] = got[0, 0]
@@ -129,8 +126,8 @@ class ArrayStaging:
 
     def remove(self, p: int, s: int) -> None:
         for array in (self.done, *self.arrays):  # done first: never done without its values
-            array.delete(self._coords(array, p, s))
-            parent, top = Path(array.path(self._coords(array, p, s))).parent, Path(array.root) / "c" / str(p)
+            array.delete(array.coords_of(p, s))
+            parent, top = Path(array.path(array.coords_of(p, s))).parent, Path(array.root) / "c" / str(p)
             while parent != top and parent.is_relative_to(top):
                 try:
                     parent.rmdir()
