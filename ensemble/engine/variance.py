@@ -102,7 +102,7 @@ def variance_report(store, p: int) -> VarianceReport:
     spec = store.spec
     if not spec.two_level:
         return VarianceReport(p, {}, reason="not a two-level run")
-    done = np.flatnonzero(store.done()[p])
+    done = np.flatnonzero(store.done_row(p))
     table = store.shard_range()
     accs = spec.model.accumulators(spec.points()[p])
 

@@ -205,12 +205,18 @@ class RunStore:
         """(point, shard) bool: shards whose values are stored, compacted or still staged."""
         if not self.staged:
             return np.asarray(self.group()["done"][...], dtype=bool)
-        all_ids = np.arange(self.n_shards)
-        done = np.stack([self._rows("done", p, all_ids) for p in range(self.n_points)]) if self.n_shards else \
-            np.zeros((self.n_points, 0), dtype=bool)
-        for p, ids in self.staged_ids().items():
-            done[p, ids] = True
-        return done
+        staged = self.staged_ids()
+        return np.stack([self.done_row(p, staged) for p in range(self.n_points)])
+
+    def done_row(self, p: int, staged: dict[int, np.ndarray] | None = None) -> np.ndarray:
+        """Point ``p``'s row of :meth:`done`, reading only its chunks (``staged``: the staged ids, if known)."""
+        if not self.staged:
+            return np.asarray(self.group()["done"][p], dtype=bool)
+        row = self._rows("done", p, np.arange(self.n_shards))
+        ids = (self.staged_ids() if staged is None else staged).get(p)
+        if ids is not None:
+            row[ids] = True
+        return row
 
     def pending(self, points=None) -> tuple[np.ndarray, np.ndarray]:
         """(points, shards) arrays of the shards still to compute, optionally only of ``points``."""
@@ -245,7 +251,7 @@ class RunStore:
 
     def blocks(self, p: int) -> list[dict[str, np.ndarray]] | None:
         """Jackknife block sums of point ``p`` over its done shards (None when none is done)."""
-        mask = self.done()[p]
+        mask = self.done_row(p)
         if not mask.any():
             return None
         cached = self.cached_blocks(p, mask)
