@@ -31,7 +31,6 @@ class RunReport:
     target_met: bool | None = None      # set by runs with a target error
     max_in_flight: int = 0              # the most shard tasks the client had submitted and not yet seen finish
     fault: str | None = None            # the environment fault that stopped the run
-    fault_detail: str = ""              # its traceback
 
     def add(self, outcome: ShardOutcome) -> None:
         self.computed += 1
@@ -68,8 +67,7 @@ class Tally:
             self.bar.update()
             return False
         if outcome.fault is not None:
-            if self.report.fault is None:
-                self.report.fault, self.report.fault_detail = outcome.fault, outcome.error
+            self.report.fault = self.report.fault or outcome.fault
             return False
         if attempt < self.retries:
             return True
