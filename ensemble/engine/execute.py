@@ -236,7 +236,7 @@ def run_spec(spec: Spec, path: str | Path, opts: ClusterOptions, retries: int = 
         log(f"{path}: nothing to do, {what}")
         return report
     with connected_client(spec, opts, client) as active:
-        store, what = _faults_stop(path, lambda: create_or_resume(path, spec))
+        store, what = _faults_stop(path, lambda: create_or_resume(path, spec, existing))
         log(f"{path}: {what}")
         warning = store.version_warning()
         if warning:
@@ -305,8 +305,8 @@ def fault_message(store: RunStore, plan: Plan, report: RunReport) -> str:
     except Exception:  # noqa: BLE001 - the count is a courtesy; the fault is the message
         saved, total = report.computed, plan.pending_total
     pending = total - saved
-    per_shard = plan.writer.bytes_per_shard() if plan.writer is not None else 0
-    staging = plan.writer.staged_files() * 4096 * max(report.max_in_flight, 1) if plan.writer is not None else 0
+    per_shard = plan.writer.bytes_per_shard()
+    staging = plan.writer.staged_files() * 4096 * max(report.max_in_flight, 1)
     return (f"stopped: {report.fault} while writing {store.path}: {saved} of {total} shards saved; the {pending} "
             f"pending need about {format_bytes(per_shard * pending)} ({format_bytes(per_shard)} per shard once "
             f"compacted, plus about {format_bytes(staging)} of staging while they run)")

@@ -376,14 +376,19 @@ def same_counts(a: Spec, b: Spec) -> bool:
     return (a.members, a.realizations, a.vectors) == (b.members, b.realizations, b.vectors)
 
 
-def create_or_resume(path: str | Path, spec: Spec) -> tuple[RunStore, str]:
+_UNCHECKED = object()
+
+
+def create_or_resume(path: str | Path, spec: Spec, existing=_UNCHECKED) -> tuple[RunStore, str]:
     """Open ``path`` for ``spec``: create it, resume it, or extend it to more members.
 
     Returns the store and a one-line description of what was done.  Everything that can refuse
-    is checked (by :func:`check_store`) before anything is written.
+    is checked (by :func:`check_store`, unless its answer is passed as ``existing``) before anything is
+    written.
     """
     path = Path(path)
-    existing = check_store(path, spec)
+    if existing is _UNCHECKED:
+        existing = check_store(path, spec)
     if existing is None:
         layout.create(path, spec, table_for(spec))
         return open_store(path), "new store"
