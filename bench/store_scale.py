@@ -56,10 +56,9 @@ def write_in_process(spec_path: Path, store: Path) -> float:
     st, _ = create_or_resume(store, spec)
     table = st.shard_range()
     model, point = spec.model, spec.points()[0]
-    accs = model.accumulators(point)
     writer = st.shard_writer()
     for s, row in enumerate(table):
-        writer.write(0, s, shard_sums(model, point, spec.seed, 0, tuple(row))[0], accs)
+        writer.write(0, s, shard_sums(model, point, spec.seed, 0, tuple(row))[0])
         if s % 5000 == 4999:  # what the run's client does every few seconds (here: no thread, no GIL ping-pong)
             compact(st)
     compact(st, all_points=True)

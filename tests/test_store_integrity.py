@@ -101,7 +101,7 @@ def test_damaged_block_sums_and_staged_chunk_are_found_and_rebuilt(reference, tm
     shutil.copytree(ref, store)
     flip(store / "blocks" / "sum_x2" / "c" / "0" / "0", offset=40)
     st = open_store(store)   # a shard staged by a worker and then damaged on disk
-    st.shard_writer().write(0, 7, _sums_of(st, 0, 7), st.spec.model.accumulators(st.spec.points()[0]))
+    st.shard_writer().write(0, 7, _sums_of(st, 0, 7))
     flip(store / "staging" / "shards" / "c.0.7.0", offset=10)
     code, out, _ = cli("verify", store)
     assert code == 1

@@ -38,7 +38,7 @@ def stage_all(path, spec, shards=None):
     for p, point in enumerate(spec.points()):
         for s in range(len(table)) if shards is None else shards:
             sums = shard_sums(model, point, spec.seed, p, tuple(table[s]))[0]
-            writer.write(p, s, sums, model.accumulators(point))
+            writer.write(p, s, sums)
     return store
 
 

@@ -98,7 +98,7 @@ def compute_shard(writer, model_name: str, params: dict, seed: int, point: int, 
     t0 = time.perf_counter()
     model = get_model(model_name)
     sums, setup_s, setups, vector_s = shard_sums(model, params, seed, point, row, prepared)
-    writer.write(point, shard, sums, model.accumulators(params))
+    writer.write(point, shard, sums)
     return ShardOutcome(point, shard, time.perf_counter() - t0, setup_s, setups, vector_s, members_of(row))
 
 

@@ -298,10 +298,7 @@ class RunStore:
             raise StoreError(f"{self.path} was written by an early version without a staging area (layout 1); it "
                              "can be read but not run into: start a new store")
         accs = {a.name: a for a in self.spec.model.accumulators(self.spec.points()[0])}
-        value_bytes = sum(int(np.prod(accs[n].shape, dtype=np.int64)) * np.dtype(accs[n].dtype).itemsize
-                          for n in self.names)
-        return ShardWriter(str(self.path), self.staging, tuple((n, tuple(accs[n].shape)) for n in self.names),
-                           value_bytes)
+        return ShardWriter.of(str(self.path), self.staging, [accs[n] for n in self.names])
 
     # ----- what the run's client records -----
     def add_timings(self, per_point: dict[int, list[float]]) -> None:

@@ -16,25 +16,27 @@ from ensemble.engine.model import Accumulator
 class ShardWriter:
     path: str
     staging: object                            # RecordStaging (layout 3) or ArrayStaging (layout 2)
-    shapes: tuple[tuple[str, tuple[int, ...]], ...]   # the store's accumulators, in order
-    value_bytes: int                           # one shard's values
+    fields: tuple[tuple[str, tuple[int, ...], str], ...]   # the store's accumulators: name, shape, dtype
 
-    def write(self, point: int, shard: int, sums: dict[str, np.ndarray], accumulators: list[Accumulator]) -> None:
+    @classmethod
+    def of(cls, path: str, staging, accumulators: list[Accumulator]) -> "ShardWriter":
+        return cls(path, staging, tuple((a.name, tuple(a.shape), str(np.dtype(a.dtype))) for a in accumulators))
+
+    def write(self, point: int, shard: int, sums: dict[str, np.ndarray]) -> None:
         """Write one shard's sums (a crash before the commit leaves it pending)."""
-        by_name = {a.name: a for a in accumulators}
         values = {}
-        for name, shape in self.shapes:
+        for name, shape, dtype in self.fields:
             if name not in sums:
                 raise KeyError(f"run_shard returned no {name!r}")
-            value = np.asarray(sums[name], dtype=by_name[name].dtype)
-            if value.shape != tuple(shape):
-                raise ValueError(f"run_shard returned {name!r} with shape {value.shape}, declared {tuple(shape)}")
+            value = np.asarray(sums[name], dtype=dtype)
+            if value.shape != shape:
+                raise ValueError(f"run_shard returned {name!r} with shape {value.shape}, declared {shape}")
             values[name] = value
         self.staging.write(point, shard, values)
 
     def bytes_per_shard(self) -> int:
         """Bytes one shard occupies once compacted (values, done flag)."""
-        return self.value_bytes + 1
+        return sum(int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize for _, shape, dtype in self.fields) + 1
 
     def staged_files(self) -> int:
         return self.staging.files_per_shard()
