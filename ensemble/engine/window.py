@@ -34,20 +34,20 @@ class RunReport:
 
     def add(self, outcome: ShardOutcome) -> None:
         self.computed += 1
-        t = self.timing.setdefault(outcome.point, [0.0, 0.0, 0.0, 0.0])
-        t[0] += outcome.setup_seconds
-        t[1] += outcome.setups
-        t[2] += outcome.vector_seconds
-        t[3] += outcome.vectors
+        self._add_timing(outcome.point, (outcome.setup_seconds, outcome.setups, outcome.vector_seconds,
+                                         outcome.vectors))
+
+    def _add_timing(self, point: int, values) -> None:
+        t = self.timing.setdefault(point, [0.0, 0.0, 0.0, 0.0])
+        for i, v in enumerate(values):
+            t[i] += v
 
     def merge(self, other: "RunReport") -> None:
         self.computed += other.computed
         self.failed += other.failed
         self.seconds += other.seconds
         for p, values in other.timing.items():
-            t = self.timing.setdefault(p, [0.0, 0.0, 0.0, 0.0])
-            for i, v in enumerate(values):
-                t[i] += v
+            self._add_timing(p, values)
         self.max_in_flight = max(self.max_in_flight, other.max_in_flight)
         self.fault = self.fault or other.fault
 
