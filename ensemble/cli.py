@@ -408,7 +408,7 @@ def verify(store_path, repair):
     """
     from ensemble.engine.lease import store_lease
     from ensemble.engine.store import StoreCorruption, open_store
-    from ensemble.engine.store.integrity import FATAL, repair as repair_store, verify as verify_store
+    from ensemble.engine.store.integrity import repair as repair_store, verify as verify_store
 
     with _Guard():
         try:
@@ -427,10 +427,11 @@ def verify(store_path, repair):
     if not repair:
         _fail(f"{len(findings)} damaged chunk(s); `ensemble verify {store_path} --repair` marks their shards "
               "pending, then `ensemble run --store` recomputes them", code=1)
-    if any(f.action == FATAL for f in findings):
-        _fail("damaged metadata cannot be recomputed; restore the store from a copy", code=1)
     with _Guard(), store_lease(store_path):
-        pending, rebuilt = repair_store(store, findings)
+        try:
+            pending, rebuilt = repair_store(store, findings)
+        except StoreCorruption as exc:   # damaged metadata: repair refuses to guess
+            _fail(str(exc), code=1)
     click.echo(f"{store_path}: repaired: {pending} shard(s) marked pending, block sums of {rebuilt} point(s) "
                f"rebuilt; recompute with `ensemble run --store {store_path}`")
 
