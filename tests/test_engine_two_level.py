@@ -311,3 +311,18 @@ def test_target_error_rounds_share_one_cluster(write_spec, tmp_path, monkeypatch
                           target_error="mean=0.4", log=lambda *_: None)
     assert report.target_met and open_store(tmp_path / "t").spec.realizations > 16  # more than one round
     assert started == ["local"]
+
+
+def test_flat_cost_ratio_is_the_brute_force_minimum_over_whole_vector_counts():
+    """The best whole S and the flat scheme's cost factor equal a scan of (sb² + sw²/S)(ts + S tv) over S."""
+    from ensemble.engine.variance import Components, VarianceReport
+
+    for between, within, ts, tv in [(1.0, 9.0, 2.0, 0.5), (0.3, 0.01, 0.1, 1.0), (2.0, 50.0, 7.0, 0.01)]:
+        rep = VarianceReport(0, {"x": Components(between, within, 10, 1.0)}, setup_seconds=ts, vector_seconds=tv)
+        scan = {s: (between + within / s) * (ts + s * tv) for s in range(1, 10_000)}
+        s_best = min(scan, key=scan.get)
+        assert rep.best_integer_vectors("x") == s_best
+        assert rep.flat_cost_ratio("x") == pytest.approx(scan[1] / scan[s_best], rel=1e-12)
+    no_between = VarianceReport(0, {"x": Components(-0.1, 4.0, 10, 1.0)}, setup_seconds=3.0, vector_seconds=1.0)
+    assert no_between.best_integer_vectors("x") is None and no_between.flat_cost_ratio("x") == pytest.approx(4.0)
+    assert VarianceReport(0, {"x": Components(1.0, 1.0, 10, 1.0)}).flat_cost_ratio("x") is None

@@ -94,7 +94,9 @@ def variance_json(report) -> dict:
         s_opt = report.optimal_vectors(name)
         out[name] = {"between": c.between, "within": c.within, "realizations": c.realizations,
                      "vectors_per_realization": c.vectors_mean,
-                     "optimal_vectors": None if s_opt is None or not math.isfinite(s_opt) else s_opt}
+                     "optimal_vectors": None if s_opt is None or not math.isfinite(s_opt) else s_opt,
+                     "best_integer_vectors": report.best_integer_vectors(name),
+                     "flat_cost_ratio": report.flat_cost_ratio(name)}
     return out
 
 
@@ -112,6 +114,8 @@ def format_variance(reports) -> str:
             best = ("" if s_opt is None else
                     "; best vectors/realization: any number (no realization variance)" if not math.isfinite(s_opt)
                     else f"; best vectors/realization ≈ {max(s_opt, 1.0):.3g}")
+            ratio = rep.flat_cost_ratio(name)
+            best += "" if ratio is None else f"; the flat scheme costs x{ratio:.3g} for the same error"
             lines.append(f"    {name:<22} between {c.between:.4g}, within {c.within:.4g} "
                          f"({c.realizations} realizations, {c.vectors_mean:.3g} vectors each){best}")
     return "\n".join(lines)

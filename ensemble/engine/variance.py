@@ -46,6 +46,33 @@ class VarianceReport:
             return float("inf")
         return float(np.sqrt(c.within * self.setup_seconds / (c.between * self.vector_seconds)))
 
+    def _variance_times_cost(self, name: str, vectors: float) -> float:
+        """(sigma_b² + sigma_w²/S)(t_setup + S t_vec): the squared error times the cost of S vectors per realization."""
+        c = self.estimators[name]
+        return (max(c.between, 0.0) + c.within / vectors) * (self.setup_seconds + vectors * self.vector_seconds)
+
+    def best_integer_vectors(self, name: str) -> int | None:
+        """The whole number of vectors per realization with the smallest error at fixed cost (None: no times)."""
+        s_opt = self.optimal_vectors(name)
+        if s_opt is None:
+            return None
+        if not np.isfinite(s_opt):
+            return None
+        low = max(int(np.floor(s_opt)), 1)
+        return min((low, low + 1), key=lambda s: self._variance_times_cost(name, s))
+
+    def flat_cost_ratio(self, name: str) -> float | None:
+        """How many times the flat scheme's cost (one vector per realization) the best two-level scheme needs
+        less for the same error: (sigma_b² + sigma_w²)(t_setup + t_vec) / min_S of the same at S.  Without
+        realization variance the limit S -> inf, 1 + t_setup / t_vec, is returned."""
+        s_opt = self.optimal_vectors(name)
+        if s_opt is None:
+            return None
+        flat = self._variance_times_cost(name, 1)
+        if not np.isfinite(s_opt):
+            return float(1.0 + self.setup_seconds / self.vector_seconds)
+        return float(flat / self._variance_times_cost(name, self.best_integer_vectors(name)))
+
 
 def _finalize_scalars(model: Model, params: dict, sums: dict, members: float, names) -> dict[str, float]:
     est = model.finalize({**sums, "members": np.asarray(float(members))}, params)
