@@ -326,3 +326,17 @@ def test_flat_cost_ratio_is_the_brute_force_minimum_over_whole_vector_counts():
     no_between = VarianceReport(0, {"x": Components(-0.1, 4.0, 10, 1.0)}, setup_seconds=3.0, vector_seconds=1.0)
     assert no_between.best_integer_vectors("x") is None and no_between.flat_cost_ratio("x") == pytest.approx(4.0)
     assert VarianceReport(0, {"x": Components(1.0, 1.0, 10, 1.0)}).flat_cost_ratio("x") is None
+
+
+def test_an_estimator_undefined_on_one_shard_is_named_not_split():
+    """A fit that is NaN on a single shard gets no 'best vectors' advice: it is listed as not split."""
+    from ensemble.engine.report import format_variance, variance_json
+    from ensemble.engine.variance import Components, VarianceReport
+
+    rep = VarianceReport(0, {"beta": Components(float("nan"), float("nan"), 10, 2.0),
+                             "mean": Components(1.0, 4.0, 10, 2.0)}, setup_seconds=1.0, vector_seconds=1.0)
+    text = format_variance([rep])
+    assert "not split: beta" in text and "beta " not in text.split("not split: beta")[1]
+    assert "mean" in text and "best vectors/realization ≈ 2" in text
+    assert variance_json(rep)["beta"] == {"undefined": "not finite on a single shard or realization"}
+    assert rep.optimal_vectors("beta") is None and rep.flat_cost_ratio("beta") is None

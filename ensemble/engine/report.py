@@ -91,6 +91,9 @@ def variance_json(report) -> dict:
     """Variance components of one point as JSON (``optimal_vectors`` depends on measured times)."""
     out = {"reason": report.reason} if report.reason else {}
     for name, c in report.estimators.items():
+        if not report.defined(name):
+            out[name] = {"undefined": "not finite on a single shard or realization"}
+            continue
         s_opt = report.optimal_vectors(name)
         out[name] = {"between": c.between, "within": c.within, "realizations": c.realizations,
                      "vectors_per_realization": c.vectors_mean,
@@ -109,7 +112,12 @@ def format_variance(reports) -> str:
         cost = (f"; measured {rep.setup_seconds:.3g} s per setup, {rep.vector_seconds:.3g} s per vector"
                 if rep.setup_seconds is not None else "")
         lines.append(f"  point {rep.point}{cost}")
+        undefined = [name for name in rep.estimators if not rep.defined(name)]
+        if undefined:
+            lines.append(f"    not finite on a single shard or realization, so not split: {', '.join(undefined)}")
         for name, c in rep.estimators.items():
+            if name in undefined:
+                continue
             s_opt = rep.optimal_vectors(name)
             best = ("" if s_opt is None else
                     "; best vectors/realization: any number (no realization variance)" if not math.isfinite(s_opt)

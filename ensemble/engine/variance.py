@@ -37,10 +37,15 @@ class VarianceReport:
     vector_seconds: float | None = None   # per vector
     reason: str = ""                       # why nothing could be computed
 
+    def defined(self, name: str) -> bool:
+        """False when the estimator is not finite on a shard or realization (e.g. a fit that needs many vectors)."""
+        c = self.estimators[name]
+        return bool(np.isfinite(c.between) and np.isfinite(c.within))
+
     def optimal_vectors(self, name: str) -> float | None:
         """Vectors per realization that minimise the error at fixed cost (inf: vectors are free of disorder)."""
         c = self.estimators[name]
-        if self.setup_seconds is None or not self.vector_seconds or c.within <= 0:
+        if not self.defined(name) or self.setup_seconds is None or not self.vector_seconds or c.within <= 0:
             return None
         if c.between <= 0:
             return float("inf")
