@@ -15,6 +15,8 @@ and accumulates their pair-averaged concurrence (App. E, Fig. 11).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ensemble.engine.model import Accumulator, Estimate, Model, Param, SpecError
@@ -31,7 +33,7 @@ def time_grid(p: dict) -> np.ndarray:
     return np.logspace(np.log10(p["t_min"]), np.log10(p["t_max"]), p["n_t"])
 
 
-def bubble_partitions(real: _disorder.Realization) -> list[np.ndarray]:
+def bubble_partitions(real: _disorder.Disorder) -> list[np.ndarray]:
     """Distinct sets A_i = the N/2 sites nearest to site i (i included), sorted."""
     N = len(real.nu)
     d = _disorder.min_image_dist(real.pos, real.box)
@@ -39,22 +41,42 @@ def bubble_partitions(real: _disorder.Realization) -> list[np.ndarray]:
     return [np.array(s, dtype=np.int64) for s in sorted(sets)]
 
 
-def member_curves(p: dict, rng: np.random.Generator):
-    """C(t) (and S_E(t) if requested) for one disorder realization."""
+@dataclass
+class PreparedDisorder:
+    """One disorder realization with what all of its initial states share: rates and bipartitions."""
+
+    disorder: _disorder.Disorder
+    gup: np.ndarray
+    gdn: np.ndarray
+    partitions: list[np.ndarray] | None   # bubble sets A_i when the entropy is computed
+
+
+def prepare_disorder(p: dict, rng: np.random.Generator) -> PreparedDisorder:
+    dis = _disorder.draw_disorder(rng, p["N"], p["Delta_bar"], p["n_Delta"], p["R"], p["L0_nm"],
+                                  p["J_projection"], p["dipole_factors"], p["rate_tunnelling"])
+    gup, gdn = _disorder.rates(dis, p["eps_diss"], p["T"])
+    return PreparedDisorder(dis, gup, gdn, bubble_partitions(dis) if p["entropy"] else None)
+
+
+def state_curves(p: dict, prep: PreparedDisorder, rho0: np.ndarray):
+    """C(t) (and S_E(t) if requested) for one realization started in the product state ``rho0``."""
     t = time_grid(p)
-    real = _disorder.draw(rng, p["N"], p["Delta_bar"], p["n_Delta"], p["R"], p["L0_nm"], p["J_projection"],
-                          p["dipole_factors"], p["rate_tunnelling"])
-    gup, gdn = _disorder.rates(real, p["eps_diss"], p["T"])
-    rho = pair_rhos(t, real.J, real.nu, gup, gdn, real.rho0)
+    dis = prep.disorder
+    rho = pair_rhos(t, dis.J, dis.nu, prep.gup, prep.gdn, rho0)
     C = concurrence(rho).sum(0) / p["N"]
     S = None
-    if p["entropy"]:
+    if prep.partitions is not None:
         S = np.zeros(len(t))
-        parts = bubble_partitions(real)
-        for A in parts:
-            S += vn_entropy(reduced_rho(A, t, real.J, real.nu, gup, gdn, real.rho0))
-        S /= len(parts)
+        for A in prep.partitions:
+            S += vn_entropy(reduced_rho(A, t, dis.J, dis.nu, prep.gup, prep.gdn, rho0))
+        S /= len(prep.partitions)
     return C, S
+
+
+def window_middle_index(p: dict) -> int:
+    """The grid time nearest (on a log axis) to the middle of the fit window, sqrt(fit_tmin fit_tmax)."""
+    t = time_grid(p)
+    return int(np.argmin(np.abs(np.log(t) - 0.5 * np.log(p["fit_tmin"] * p["fit_tmax"]))))
 
 
 class TLSDynamics(Model):
@@ -110,22 +132,41 @@ class TLSDynamics(Model):
         return accs
 
     def run_shard(self, p, member_ids, seeds):
-        accs = self.accumulators(p)
-        out = {a.name: np.zeros(a.shape) for a in accs}
+        """Flat members: the disorder, then the initial state, from the member's one stream."""
+        out = self._zero_sums(p)
         for seed in seeds:
             rng = np.random.default_rng(seed)
-            if p["mode"] == "haar":
-                c = haar_mean_concurrence(rng, p["N"])
-                out["Ch_sum"] += c
-                out["Ch_sq"] += c * c
-                continue
-            C, S = member_curves(p, rng)
-            out["C_sum"] += C
-            out["C_sq"] += C * C
-            if S is not None:
-                out["S_sum"] += S
-                out["S_sq"] += S * S
+            prep = None if p["mode"] == "haar" else prepare_disorder(p, rng)
+            self._add_member(out, p, prep, rng)
         return out
+
+    def prepare(self, p, seed):
+        """The disorder of one realization (None in mode haar, which has none)."""
+        return None if p["mode"] == "haar" else prepare_disorder(p, np.random.default_rng(seed))
+
+    def run_vectors(self, p, prep, vector_ids, seeds):
+        """Vectors of one realization: random product initial states (Haar states in mode haar)."""
+        out = self._zero_sums(p)
+        for seed in seeds:
+            self._add_member(out, p, prep, np.random.default_rng(seed))
+        return out
+
+    def _zero_sums(self, p):
+        return {a.name: np.zeros(a.shape) for a in self.accumulators(p)}
+
+    def _add_member(self, out, p, prep, rng):
+        """Draw one initial state from ``rng``, evolve it in ``prep`` and add its curves to ``out``."""
+        if p["mode"] == "haar":
+            c = haar_mean_concurrence(rng, p["N"])
+            out["Ch_sum"] += c
+            out["Ch_sq"] += c * c
+            return
+        C, S = state_curves(p, prep, _disorder.random_bloch_states(rng, p["N"]))
+        out["C_sum"] += C
+        out["C_sq"] += C * C
+        if S is not None:
+            out["S_sum"] += S
+            out["S_sq"] += S * S
 
     def finalize(self, totals, p):
         n = totals["members"]
@@ -143,6 +184,7 @@ class TLSDynamics(Model):
             "C_floor": Estimate(floor),
             "C_late": Estimate(C_late),
             "C_max": Estimate(C.max()),
+            "C_window_mid": Estimate(C[window_middle_index(p)]),
             "t_max_C": Estimate(t[np.argmax(C)], unit="hbar/W"),
             "beta": Estimate(power_law_exponent(t, C, p["fit_tmin"], p["fit_tmax"])),
             "beta_minus_plateau": Estimate(_decay.beta_of(
@@ -154,7 +196,11 @@ class TLSDynamics(Model):
             "rise_exponent": Estimate(-power_law_exponent(t, C, 0.0, min(t[np.argmax(C)] / 10, p["fit_tmin"]))),
         }
         if "S_sum" in totals:
-            est["S_E_per_N"] = Estimate(totals["S_sum"] / n / p["N"], ("t",), {"t": t})
+            S = totals["S_sum"] / n / p["N"]
+            est["S_E_per_N"] = Estimate(S, ("t",), {"t": t})
+            est["S_E_window_mid"] = Estimate(S[window_middle_index(p)])
+            est["S_E_max"] = Estimate(S.max())
+            est["S_E_late"] = Estimate(S[-p["plateau_pts"]:].mean())
         return est
 
     def memory_bytes(self, p, shard_size):
