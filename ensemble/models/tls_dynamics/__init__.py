@@ -1,17 +1,22 @@
 """TLS-phonon dynamics of seed 004 (Artiago, Balducci, Scardicchio): concurrence and entanglement entropy.
 
-Model ``tls_dynamics``.  A member is one disorder realization (positions, eps, Delta, dipole factors)
-together with its random product initial state (uniform pure Bloch vectors).  Units: energies in W = 1 eV,
-times in hbar/W = 0.658 fs, rates in W/hbar.  GKSL Eq. (12) with dissipation strength ``eps_diss`` (the
-paper's epsilon) and phonon temperature ``T`` (Bose factors of Eq. (7)); see ``_factorized`` for the exact
-O(N) solution used for all N (unitary and open), ``_dense`` for the 4^N reference.
+Model ``tls_dynamics``.  A flat member is one disorder realization (positions, eps, Delta, dipole factors)
+together with its random product initial state (uniform pure Bloch vectors), both from the member's stream.
+A two-level run separates them: ``prepare`` draws the disorder from the realization's stream as a flat member
+does (realization r has the disorder of flat member r) and each vector draws an initial state from its own
+stream, so the engine splits sample-to-sample from state-to-state fluctuations.  The GKSL solution is exact:
+an open-system run draws nothing else.  Units: energies in W = 1 eV, times in hbar/W = 0.658 fs, rates in
+W/hbar.  GKSL Eq. (12) with dissipation strength ``eps_diss`` (the paper's epsilon) and phonon temperature
+``T`` (Bose factors of Eq. (7)); see ``_factorized`` for the exact O(N) solution used for all N (unitary and
+open), ``_dense`` for the 4^N reference.
 
 Outputs per time t (log grid): C(t) = (1/N) sum_{i<j} C_ij(t) (Eq. 13, Wootters concurrence), its local slope
 -d ln C/d ln t and resolution C_floor; decay exponents over the fixed window, of C - C(inf), and over the
-paper's window [fit_tmin, t2(N)] (``_decay``); optionally the
-half-system entanglement entropy S_E(t) averaged over the N "bubble" bipartitions (A = the N/2 sites
-nearest to site i, periodic distances), in nats.  ``mode = "haar"`` instead draws Haar-random N-qubit states
-and accumulates their pair-averaged concurrence (App. E, Fig. 11).
+paper's window [fit_tmin, t2(N)] (``_decay``); optionally the half-system entanglement entropy S_E(t)
+averaged over the N "bubble" bipartitions (A = the N/2 sites nearest to site i, periodic distances), in nats.
+Scalars for the variance split of a two-level run: C and S_E/N at the grid time nearest the middle of the
+fit window (``C_window_mid``, ``S_E_window_mid``), the peak and late plateau of S_E/N.  ``mode = "haar"``
+instead draws Haar-random N-qubit states and accumulates their pair-averaged concurrence (App. E, Fig. 11).
 """
 from __future__ import annotations
 
