@@ -87,6 +87,8 @@ def window_middle_index(p: dict) -> int:
 class TLSDynamics(Model):
     name = "tls_dynamics"
     description = "TLS ensemble in glasses (seed 004): pair concurrence C(t) and HSEE, unitary and GKSL, exact O(N)"
+    # drawing the disorder costs < 1 % of evolving one initial state: every task builds its own realization
+    setup_cost = "cheap"
     params = (
         Param("mode", str, "dynamics", "", "dynamics, or haar (random-state concurrence, App. E)",
               choices=("dynamics", "haar")),
