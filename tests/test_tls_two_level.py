@@ -110,9 +110,10 @@ def _sample_variance_error(x):
 def test_variance_split_matches_closed_form_and_an_independent_flat_sample(eps_diss):
     """ensemble show's components for C and S_E/N at the middle of the fit window: (1) they equal the
     closed-form one-way ANOVA of the per-state values, and between + within/S equals the variance of the
-    realization means; (2) between + within, the variance of one member, agrees with the member variance of
-    an independent flat run within 4 combined standard errors (delete-one-realization jackknife; fourth
-    moment of the flat sample).  A run whose states did not vary would miss it: within is > 20 % of the
+    realization means, which agrees with that of an independent two-level run within 4 combined standard
+    errors (fourth moments of the realization means); (2) between + within, the variance of one member,
+    agrees with the member variance of an independent flat run within 4 combined standard errors
+    (delete-one-realization jackknife; fourth moment of the flat sample).  A run whose states did not vary would miss it: within is > 20 % of the
     total here."""
     R, S = 60, 3
     params = {**SMALL, "eps_diss": eps_diss}
@@ -124,6 +125,9 @@ def test_variance_split_matches_closed_form_and_an_independent_flat_sample(eps_d
     order = np.lexsort((table[:, 2], table[:, 0]))
     _, _, flat = _shard_values({"model": "tls_dynamics", "params": params, "ensemble": {
         "members": R * S, "shard_size": 1, "seed": 32}}, ("C_sum", "S_sum"))
+    _, table2, other = _shard_values({"model": "tls_dynamics", "params": params, "ensemble": {
+        "realizations": R, "vectors": S, "shard_size": 1, "seed": 33}}, ("C_sum", "S_sum"))
+    order2 = np.lexsort((table2[:, 2], table2[:, 0]))
     for name, key, scale in (("C_window_mid", "C_sum", 1.0), ("S_E_window_mid", "S_sum", 1.0 / p["N"])):
         x = sums[key][order, mid].reshape(R, S) * scale
         means = x.mean(axis=1)
@@ -133,6 +137,9 @@ def test_variance_split_matches_closed_form_and_an_independent_flat_sample(eps_d
         assert (c.realizations, c.vectors_mean) == (R, S)
         assert c.within == pytest.approx(within, rel=1e-9) and c.between == pytest.approx(between, rel=1e-9)
         assert c.between + c.within / S == pytest.approx(means.var(ddof=1), rel=1e-9)
+        other_means = (other[key][order2, mid].reshape(R, S) * scale).mean(axis=1)   # an independent run
+        err = np.hypot(_sample_variance_error(means), _sample_variance_error(other_means))
+        assert abs(c.between + c.within / S - other_means.var(ddof=1)) < 4 * err, (name, err)
         total = c.between + c.within
 
         def total_without(r):
