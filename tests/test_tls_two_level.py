@@ -113,8 +113,8 @@ def test_variance_split_matches_closed_form_and_an_independent_flat_sample(eps_d
     realization means, which agrees with that of an independent two-level run within 4 combined standard
     errors (fourth moments of the realization means); (2) between + within, the variance of one member,
     agrees with the member variance of an independent flat run within 4 combined standard errors
-    (delete-one-realization jackknife; fourth moment of the flat sample).  A run whose states did not vary would miss it: within is > 20 % of the
-    total here."""
+    (delete-one-realization jackknife; fourth moment of the flat sample).  A run whose states did not vary
+    would miss it: within is > 20 % of the total here."""
     R, S = 60, 3
     params = {**SMALL, "eps_diss": eps_diss}
     p, table, sums = _shard_values({"model": "tls_dynamics", "params": params, "ensemble": {
