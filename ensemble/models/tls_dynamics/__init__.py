@@ -1,19 +1,26 @@
 """TLS-phonon dynamics of seed 004 (Artiago, Balducci, Scardicchio): concurrence and entanglement entropy.
 
-Model ``tls_dynamics``.  A member is one disorder realization (positions, eps, Delta, dipole factors)
-together with its random product initial state (uniform pure Bloch vectors).  Units: energies in W = 1 eV,
-times in hbar/W = 0.658 fs, rates in W/hbar.  GKSL Eq. (12) with dissipation strength ``eps_diss`` (the
-paper's epsilon) and phonon temperature ``T`` (Bose factors of Eq. (7)); see ``_factorized`` for the exact
-O(N) solution used for all N (unitary and open), ``_dense`` for the 4^N reference.
+Model ``tls_dynamics``.  A flat member is one disorder realization (positions, eps, Delta, dipole factors)
+together with its random product initial state (uniform pure Bloch vectors), both from the member's stream.
+A two-level run separates them: ``prepare`` draws the disorder from the realization's stream as a flat member
+does (realization r has the disorder of flat member r) and each vector draws an initial state from its own
+stream, so the engine splits sample-to-sample from state-to-state fluctuations.  The GKSL solution is exact:
+an open-system run draws nothing else.  Units: energies in W = 1 eV, times in hbar/W = 0.658 fs, rates in
+W/hbar.  GKSL Eq. (12) with dissipation strength ``eps_diss`` (the paper's epsilon) and phonon temperature
+``T`` (Bose factors of Eq. (7)); see ``_factorized`` for the exact O(N) solution used for all N (unitary and
+open), ``_dense`` for the 4^N reference.
 
 Outputs per time t (log grid): C(t) = (1/N) sum_{i<j} C_ij(t) (Eq. 13, Wootters concurrence), its local slope
 -d ln C/d ln t and resolution C_floor; decay exponents over the fixed window, of C - C(inf), and over the
-paper's window [fit_tmin, t2(N)] (``_decay``); optionally the
-half-system entanglement entropy S_E(t) averaged over the N "bubble" bipartitions (A = the N/2 sites
-nearest to site i, periodic distances), in nats.  ``mode = "haar"`` instead draws Haar-random N-qubit states
-and accumulates their pair-averaged concurrence (App. E, Fig. 11).
+paper's window [fit_tmin, t2(N)] (``_decay``); optionally the half-system entanglement entropy S_E(t)
+averaged over the N "bubble" bipartitions (A = the N/2 sites nearest to site i, periodic distances), in nats.
+Scalars for the variance split of a two-level run: C and S_E/N at the grid time nearest the middle of the
+fit window (``C_window_mid``, ``S_E_window_mid``), the peak and late plateau of S_E/N.  ``mode = "haar"``
+instead draws Haar-random N-qubit states and accumulates their pair-averaged concurrence (App. E, Fig. 11).
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -31,7 +38,7 @@ def time_grid(p: dict) -> np.ndarray:
     return np.logspace(np.log10(p["t_min"]), np.log10(p["t_max"]), p["n_t"])
 
 
-def bubble_partitions(real: _disorder.Realization) -> list[np.ndarray]:
+def bubble_partitions(real: _disorder.Disorder) -> list[np.ndarray]:
     """Distinct sets A_i = the N/2 sites nearest to site i (i included), sorted."""
     N = len(real.nu)
     d = _disorder.min_image_dist(real.pos, real.box)
@@ -39,27 +46,49 @@ def bubble_partitions(real: _disorder.Realization) -> list[np.ndarray]:
     return [np.array(s, dtype=np.int64) for s in sorted(sets)]
 
 
-def member_curves(p: dict, rng: np.random.Generator):
-    """C(t) (and S_E(t) if requested) for one disorder realization."""
+@dataclass
+class PreparedDisorder:
+    """One disorder realization with what all of its initial states share: rates and bipartitions."""
+
+    disorder: _disorder.Disorder
+    gup: np.ndarray
+    gdn: np.ndarray
+    partitions: list[np.ndarray] | None   # bubble sets A_i when the entropy is computed
+
+
+def prepare_disorder(p: dict, rng: np.random.Generator) -> PreparedDisorder:
+    dis = _disorder.draw_disorder(rng, p["N"], p["Delta_bar"], p["n_Delta"], p["R"], p["L0_nm"],
+                                  p["J_projection"], p["dipole_factors"], p["rate_tunnelling"])
+    gup, gdn = _disorder.rates(dis, p["eps_diss"], p["T"])
+    return PreparedDisorder(dis, gup, gdn, bubble_partitions(dis) if p["entropy"] else None)
+
+
+def state_curves(p: dict, prep: PreparedDisorder, rho0: np.ndarray):
+    """C(t) (and S_E(t) if requested) for one realization started in the product state ``rho0``."""
     t = time_grid(p)
-    real = _disorder.draw(rng, p["N"], p["Delta_bar"], p["n_Delta"], p["R"], p["L0_nm"], p["J_projection"],
-                          p["dipole_factors"], p["rate_tunnelling"])
-    gup, gdn = _disorder.rates(real, p["eps_diss"], p["T"])
-    rho = pair_rhos(t, real.J, real.nu, gup, gdn, real.rho0)
+    dis = prep.disorder
+    rho = pair_rhos(t, dis.J, dis.nu, prep.gup, prep.gdn, rho0)
     C = concurrence(rho).sum(0) / p["N"]
     S = None
-    if p["entropy"]:
+    if prep.partitions is not None:
         S = np.zeros(len(t))
-        parts = bubble_partitions(real)
-        for A in parts:
-            S += vn_entropy(reduced_rho(A, t, real.J, real.nu, gup, gdn, real.rho0))
-        S /= len(parts)
+        for A in prep.partitions:
+            S += vn_entropy(reduced_rho(A, t, dis.J, dis.nu, prep.gup, prep.gdn, rho0))
+        S /= len(prep.partitions)
     return C, S
+
+
+def window_middle_index(p: dict) -> int:
+    """The grid time nearest (on a log axis) to the middle of the fit window, sqrt(fit_tmin fit_tmax)."""
+    t = time_grid(p)
+    return int(np.argmin(np.abs(np.log(t) - 0.5 * np.log(p["fit_tmin"] * p["fit_tmax"]))))
 
 
 class TLSDynamics(Model):
     name = "tls_dynamics"
     description = "TLS ensemble in glasses (seed 004): pair concurrence C(t) and HSEE, unitary and GKSL, exact O(N)"
+    # drawing the disorder costs < 1 % of evolving one initial state: every task builds its own realization
+    setup_cost = "cheap"
     params = (
         Param("mode", str, "dynamics", "", "dynamics, or haar (random-state concurrence, App. E)",
               choices=("dynamics", "haar")),
@@ -110,22 +139,41 @@ class TLSDynamics(Model):
         return accs
 
     def run_shard(self, p, member_ids, seeds):
-        accs = self.accumulators(p)
-        out = {a.name: np.zeros(a.shape) for a in accs}
+        """Flat members: the disorder, then the initial state, from the member's one stream."""
+        out = self._zero_sums(p)
         for seed in seeds:
             rng = np.random.default_rng(seed)
-            if p["mode"] == "haar":
-                c = haar_mean_concurrence(rng, p["N"])
-                out["Ch_sum"] += c
-                out["Ch_sq"] += c * c
-                continue
-            C, S = member_curves(p, rng)
-            out["C_sum"] += C
-            out["C_sq"] += C * C
-            if S is not None:
-                out["S_sum"] += S
-                out["S_sq"] += S * S
+            prep = None if p["mode"] == "haar" else prepare_disorder(p, rng)
+            self._add_member(out, p, prep, rng)
         return out
+
+    def prepare(self, p, seed):
+        """The disorder of one realization (None in mode haar, which has none)."""
+        return None if p["mode"] == "haar" else prepare_disorder(p, np.random.default_rng(seed))
+
+    def run_vectors(self, p, prep, vector_ids, seeds):
+        """Vectors of one realization: random product initial states (Haar states in mode haar)."""
+        out = self._zero_sums(p)
+        for seed in seeds:
+            self._add_member(out, p, prep, np.random.default_rng(seed))
+        return out
+
+    def _zero_sums(self, p):
+        return {a.name: np.zeros(a.shape) for a in self.accumulators(p)}
+
+    def _add_member(self, out, p, prep, rng):
+        """Draw one initial state from ``rng``, evolve it in ``prep`` and add its curves to ``out``."""
+        if p["mode"] == "haar":
+            c = haar_mean_concurrence(rng, p["N"])
+            out["Ch_sum"] += c
+            out["Ch_sq"] += c * c
+            return
+        C, S = state_curves(p, prep, _disorder.random_bloch_states(rng, p["N"]))
+        out["C_sum"] += C
+        out["C_sq"] += C * C
+        if S is not None:
+            out["S_sum"] += S
+            out["S_sq"] += S * S
 
     def finalize(self, totals, p):
         n = totals["members"]
@@ -143,6 +191,7 @@ class TLSDynamics(Model):
             "C_floor": Estimate(floor),
             "C_late": Estimate(C_late),
             "C_max": Estimate(C.max()),
+            "C_window_mid": Estimate(C[window_middle_index(p)]),
             "t_max_C": Estimate(t[np.argmax(C)], unit="hbar/W"),
             "beta": Estimate(power_law_exponent(t, C, p["fit_tmin"], p["fit_tmax"])),
             "beta_minus_plateau": Estimate(_decay.beta_of(
@@ -154,7 +203,11 @@ class TLSDynamics(Model):
             "rise_exponent": Estimate(-power_law_exponent(t, C, 0.0, min(t[np.argmax(C)] / 10, p["fit_tmin"]))),
         }
         if "S_sum" in totals:
-            est["S_E_per_N"] = Estimate(totals["S_sum"] / n / p["N"], ("t",), {"t": t})
+            S = totals["S_sum"] / n / p["N"]
+            est["S_E_per_N"] = Estimate(S, ("t",), {"t": t})
+            est["S_E_window_mid"] = Estimate(S[window_middle_index(p)])
+            est["S_E_max"] = Estimate(S.max())
+            est["S_E_late"] = Estimate(S[-p["plateau_pts"]:].mean())
         return est
 
     def memory_bytes(self, p, shard_size):

@@ -20,8 +20,8 @@ V_L = V_T = 5000.0          # m / s
 
 
 @dataclass
-class Realization:
-    """One disorder realization plus its random product initial state (all in S^0 eigenbases)."""
+class Disorder:
+    """One disorder realization (all in S^0 eigenbases): what every initial state of it shares."""
 
     pos: np.ndarray      # (N, 3) positions in m (already rescaled by 1/R)
     eps: np.ndarray      # (N,) asymmetry in W
@@ -29,8 +29,14 @@ class Realization:
     nu: np.ndarray       # (N,) hbar nu_i = 2 sqrt(eps^2 + Delta^2) in W
     J: np.ndarray        # (N, N) symmetric, zero diagonal, W; H_LS = sum over ORDERED pairs J_ij S0_i S0_j
     Y: np.ndarray        # (N,) bare rates Y_i of Eq. (7) in W/hbar
-    rho0: np.ndarray     # (N, 2, 2) complex initial single-site states (pure, random Bloch vectors)
     box: float           # side of the periodic cube in m
+
+
+@dataclass
+class Realization(Disorder):
+    """A disorder realization with its random product initial state."""
+
+    rho0: np.ndarray = None   # (N, 2, 2) complex initial single-site states (pure, random Bloch vectors)
 
 
 def min_image_dist(pos: np.ndarray, box: float) -> np.ndarray:
@@ -67,11 +73,19 @@ RATE_TUNNELLINGS = ("ratio", "W_units")         # Eq. 7 "Delta^2" as (Delta/hbar
 def draw(rng: np.random.Generator, N: int, Delta_bar: float, n_Delta: float, R: float, L0_nm: float,
          J_projection: str = "literal", dipole_factors: str = "independent",
          rate_tunnelling: str = "ratio") -> Realization:
-    """Eq. (2), Eq. (3), Eq. (7) and Eq. (8) with <<DD>>_Pi ~ N(0,1) and <<DD>>_Upsilon ~ chi^2_1.
+    """The disorder of :func:`draw_disorder`, then the initial state, both from ``rng`` (one flat member).
 
     The random numbers drawn do not depend on the readings, so one seed gives the same positions,
     eps, Delta and initial state under every reading.
     """
+    dis = draw_disorder(rng, N, Delta_bar, n_Delta, R, L0_nm, J_projection, dipole_factors, rate_tunnelling)
+    return Realization(**vars(dis), rho0=random_bloch_states(rng, N))
+
+
+def draw_disorder(rng: np.random.Generator, N: int, Delta_bar: float, n_Delta: float, R: float, L0_nm: float,
+                  J_projection: str = "literal", dipole_factors: str = "independent",
+                  rate_tunnelling: str = "ratio") -> Disorder:
+    """Eq. (2), Eq. (3), Eq. (7) and Eq. (8) with <<DD>>_Pi ~ N(0,1) and <<DD>>_Upsilon ~ chi^2_1."""
     box = L0_nm * 1e-9 / R * N ** (1.0 / 3.0)
     pos = rng.uniform(0.0, box, size=(N, 3))
     eps = rng.uniform(0.0, 1.0, N)
@@ -98,11 +112,10 @@ def draw(rng: np.random.Generator, N: int, Delta_bar: float, n_Delta: float, R: 
     Y_si = EV ** 2 * weight * (nu * EV) ** 3 / (30 * np.pi * RHO * HBAR ** 4) * (
         chi[0] / V_L ** 5 + chi[1] / V_T ** 5)
     Y = Y_si * HBAR / EV
-    rho0 = random_bloch_states(rng, N)
-    return Realization(pos, eps, delta, nu, J, Y, rho0, box)
+    return Disorder(pos, eps, delta, nu, J, Y, box)
 
 
-def rates(real: Realization, eps_diss: float, T_K: float):
+def rates(real: Disorder, eps_diss: float, T_K: float):
     """Per-site (gamma_up, gamma_down) of Eq. (10)*epsilon: decay -1 -> +1 at 4Y(1+f), excitation at 4Yf."""
     f = bose(real.nu, T_K)
     return eps_diss * 4 * real.Y * f, eps_diss * 4 * real.Y * (1 + f)
