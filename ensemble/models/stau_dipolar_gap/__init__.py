@@ -49,9 +49,8 @@ def _crossing(edges, cum, level):
 class StauDipolarGap(Model):
     name = "stau_dipolar_gap"
     description = "S-spin dipolar gap P_S(E) from S-tau correlations (seed 002, App. B)"
-    # the realization is the n x n matrix U (174 MB at L = 18): rebuilding it where it is needed costs about
-    # one vector's time, shipping it between workers more
-    setup_cost = "cheap"
+    # building U (n^2 Gaussians and distances) costs ~25 vectors (n^2 comparisons each): build once per realization
+    setup_cost = "expensive"
     params = (
         Param("L", int, 8, "a0", "box side in cubic cells (4 fcc sites per cell)", low=1, high=60),
         Param("x", float, 0.2, "", "impurity concentration on the fcc sublattice", low=0.0, high=1.0, low_open=True),
