@@ -6,7 +6,7 @@ U_ij = U0 c_ij / R_ij^3 with c_ij uniform in [-1, 1].  A flat member is one real
 it, from one stream.  Two-level: a realization (eps_i and the c_ij, ``prepare``) is shared by its vectors,
 each an independent run (search order and Metropolis streams, ``run_vectors``), so that the spread of the
 relaxed states of one sample (run to run) separates from the spread between samples.  A run:
-  - zero temperature: start from the K lowest eps_i, apply single-particle moves until every move
+  - zero temperature: start from the K lowest eps_i (or K random sites, ``start``), apply single-particle moves until every move
     i -> j costs E_j - E_i - U_ij >= 0 (checked by a full scan); histogram the single-particle
     energies E_i - mu (mu = midpoint of the gap between occupied and empty E_i).  The search
     (``search``) takes improving moves as found, in site order ("first") or in a random order drawn
@@ -105,8 +105,8 @@ def tempering(occ, E, h, Ts, sweeps_eq, sweeps, per_swap, g, rng):
 @dataclass
 class Realization:
     """The disorder of one member: site energies, the coupling geometry (its pair key fixes every c_ij),
-    the starting state (the K lowest eps_i occupied) with its single-particle energies, and the bare-level
-    C_v per T (a function of eps alone)."""
+    for start = "lowest" the starting state (the K lowest eps_i occupied) with its single-particle
+    energies, and the bare-level C_v per T (a function of eps alone)."""
 
     eps: np.ndarray
     geometry: tuple
@@ -123,21 +123,29 @@ def build_realization(p, rng) -> Realization:
     n_part = int(round(p["filling"] * n))
     eps = rng.uniform(-W / 2, W / 2, n)
     g = K.geometry(L, p["U0"] * W, int(rng.integers(0, 2 ** 62)))   # U0 is given in units of W
-    occ = np.zeros(n, np.int64)
-    occ[np.argsort(eps)[:n_part]] = 1
-    E = K.site_energies(occ, eps, n_part / n, g)
+    occ = E = None
+    if p["start"] == "lowest":
+        occ = np.zeros(n, np.int64)
+        occ[np.argsort(eps)[:n_part]] = 1
+        E = K.site_energies(occ, eps, n_part / n, g)
     c_bare = np.array([bare_heat_capacity(eps, n_part, T) for T in np.asarray(p["T"], float) * W])
     return Realization(eps, g, n_part, occ, E, c_bare)
 
 
 def relax_and_sample(p, real: Realization, rng) -> dict:
     """One run on a realization: relax to a pseudo-ground state, histogram it, then Metropolis.  Draws,
-    in this order: the search-order seed (search = "random" only), then the Metropolis seeds."""
+    in this order: the starting occupation (start = "random" only), the search-order seed (search =
+    "random" only), then the Metropolis seeds."""
     W = p["W"]
     n = len(real.eps)
     nu_exact = real.n_part / n
     g = real.geometry
-    occ, E = real.occ.copy(), real.E.copy()
+    if p["start"] == "random":
+        occ = np.zeros(n, np.int64)
+        occ[rng.choice(n, real.n_part, replace=False)] = 1
+        E = K.site_energies(occ, real.eps, nu_exact, g)
+    else:
+        occ, E = real.occ.copy(), real.E.copy()
     order_seed = int(rng.integers(2 ** 31)) if p["search"] == "random" else -1   # no draw otherwise
     moves = K.relax(occ, E, g, g[2], TOL, order_seed)
     worst = K.worst_move(occ, E, g)
@@ -198,6 +206,8 @@ class FermiGlassDipolar(Model):
               low=1, high=10**6),
         Param("search", str, "first", "", "pseudo-ground-state search: improving single-particle moves taken "
               "as found, in site order or in a random order drawn each pass", choices=("first", "random")),
+        Param("start", str, "lowest", "", "state the relaxation starts from: the K lowest eps_i occupied, or K "
+              "sites drawn at random per run (a quench from infinite temperature)", choices=("lowest", "random")),
         Param("bins", int, 40, "", "log bins of |E - mu| on [eps_min W, W]", low=2, high=10**4),
         Param("eps_min", float, 1e-4, "W", "lowest |E - mu| binned", low=1e-12, high=0.5, low_open=True),
         Param("bins_lin", int, 100, "", "linear bins of E - mu on [-W, W]", low=2, high=10**5),
