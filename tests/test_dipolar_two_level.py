@@ -168,7 +168,10 @@ def test_variance_split_matches_direct_members_and_the_flat_variance(tmp_path):
 
 @pytest.mark.parametrize("model, params", [("stau_dipolar_gap", STAU_SMALL), ("fermi_glass_dipolar", DIPOLAR_SMALL)])
 def test_extension_in_r_and_s_equals_a_fresh_run_bitwise(model, params, tmp_path):
-    """A 2 x 2 run extended to 3 x 4 holds, member by member, the same bits as a fresh 3 x 4 run."""
+    """A 2 x 2 run, stopped after 3 shards and resumed, then extended to 3 x 4, holds, member by member, the
+    same bits as a fresh 3 x 4 run."""
+    ensemble.run(two_level_raw(model, params, 2, 2), tmp_path / "grow", max_shards=3, **QUIET)
+    assert int(open_store(tmp_path / "grow").done().sum()) == 3
     ensemble.run(two_level_raw(model, params, 2, 2), tmp_path / "grow", **QUIET)
     ensemble.run(two_level_raw(model, params, 2, 2), tmp_path / "grow", realizations=3, vectors=4, **QUIET)
     ensemble.run(two_level_raw(model, params, 3, 4), tmp_path / "fresh", **QUIET)
@@ -205,3 +208,43 @@ def test_relaxations_from_random_starts_reach_stable_states_at_or_above_the_exac
     assert all(r["gs_unstable"] == 0 for r in runs)
     assert (found >= exact - 1e-12).all() and np.isclose(found, exact, rtol=0, atol=1e-12).any()
     assert len(set(np.round(found, 9))) > 1      # and some stop in metastable states above it
+
+
+# ----- the pages' two-level tables (slow: they run the tasks) -----
+
+def rough_between_error(comp) -> float:
+    """Gaussian-theory error of between = var(theta_r) - within/S (the rough error quoted on the pages)."""
+    R, S = comp.realizations, comp.vectors_mean
+    var_r = comp.between + comp.within / S
+    return float(np.hypot(np.sqrt(2 / (R - 1)) * var_r, np.sqrt(2 / (R * (S - 1))) * comp.within / S))
+
+
+def task_variance_reports(name, tmp_path):
+    from ensemble.engine.variance import variance_report
+
+    ensemble.run(Path(__file__).parent.parent / "tasks" / f"{name}.toml", tmp_path / name, **QUIET)
+    store = open_store(tmp_path / name)
+    return [variance_report(store, p) for p in range(len(store.spec.points()))]
+
+
+@pytest.mark.slow
+def test_stau_gap_is_set_by_the_s_configuration_not_by_the_sample(tmp_path):
+    """docs/models/stau_dipolar_gap.md: T_U's between part at most 5 % of its within part (2 rough errors),
+    3.2 % scatter of T_U per configuration; E_tau_mean's between part at most 12 % of within."""
+    [rep] = task_variance_reports("stau_two_level", tmp_path)
+    t_u, e_tau = rep.estimators["T_U"], rep.estimators["E_tau_mean"]
+    assert t_u.between + 2 * rough_between_error(t_u) <= 0.05 * t_u.within
+    assert e_tau.between + 2 * rough_between_error(e_tau) <= 0.13 * e_tau.within
+    [pt] = ensemble.results(tmp_path / "stau_two_level")
+    assert np.sqrt(t_u.within) / float(pt.estimates["T_U"].mean) == pytest.approx(0.032, abs=0.004)
+
+
+@pytest.mark.slow
+def test_dipolar_gap_dos_is_run_to_run_and_energy_sample_to_sample(tmp_path):
+    """docs/models/fermi_glass.md: nu_fit_window's between part at most 15 % (lowest start) and 25 % (random
+    start) of its within part (2 rough errors); 95-96 % of the energy's variance is between samples."""
+    reports = task_variance_reports("fermi_glass_dipolar_two_level", tmp_path)
+    for rep, bound in zip(reports, (0.15, 0.26)):
+        nu, energy = rep.estimators["nu_fit_window"], rep.estimators["gs_energy"]
+        assert nu.between + 2 * rough_between_error(nu) <= bound * nu.within
+        assert energy.between / (energy.between + energy.within) >= 0.94

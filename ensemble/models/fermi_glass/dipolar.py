@@ -6,9 +6,9 @@ U_ij = U0 c_ij / R_ij^3 with c_ij uniform in [-1, 1].  A flat member is one real
 it, from one stream.  Two-level: a realization (eps_i and the c_ij, ``prepare``) is shared by its vectors,
 each an independent run (search order and Metropolis streams, ``run_vectors``), so that the spread of the
 relaxed states of one sample (run to run) separates from the spread between samples.  A run:
-  - zero temperature: start from the K lowest eps_i (or K random sites, ``start``), apply single-particle moves until every move
-    i -> j costs E_j - E_i - U_ij >= 0 (checked by a full scan); histogram the single-particle
-    energies E_i - mu (mu = midpoint of the gap between occupied and empty E_i).  The search
+  - zero temperature: start from the K lowest eps_i (or K random sites, ``start``), apply single-particle
+    moves until every move i -> j costs E_j - E_i - U_ij >= 0 (checked by a full scan); histogram the
+    single-particle energies E_i - mu (mu = midpoint of the gap between occupied and empty E_i).  The search
     (``search``) takes improving moves as found, in site order ("first") or in a random order drawn
     each pass ("random"); the states reached differ by collective rearrangements, and so does the
     slope of the gap;

@@ -49,7 +49,7 @@ def _crossing(edges, cum, level):
 class StauDipolarGap(Model):
     name = "stau_dipolar_gap"
     description = "S-spin dipolar gap P_S(E) from S-tau correlations (seed 002, App. B)"
-    # building U (n^2 Gaussians and distances) costs ~25 vectors (n^2 comparisons each): build once per realization
+    # building U (n^2 Gaussians and distances) costs ~14 vectors (n^2 comparisons each): build once per realization
     setup_cost = "expensive"
     params = (
         Param("L", int, 8, "a0", "box side in cubic cells (4 fcc sites per cell)", low=1, high=60),
