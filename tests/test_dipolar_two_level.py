@@ -248,3 +248,14 @@ def test_dipolar_gap_dos_is_run_to_run_and_energy_sample_to_sample(tmp_path):
         nu, energy = rep.estimators["nu_fit_window"], rep.estimators["gs_energy"]
         assert nu.between + 2 * rough_between_error(nu) <= bound * nu.within
         assert energy.between / (energy.between + energy.within) >= 0.94
+
+
+@pytest.mark.slow
+def test_metropolis_specific_heat_varies_more_between_runs_than_between_samples(tmp_path):
+    """docs/models/fermi_glass.md: C_mc at T = 0.1 W, within (per run) 3.6e-4 above between 8.7e-5 (k_B/site)^2;
+    the deterministic ground state (lowest start, site order) has no within part at all."""
+    [rep] = task_variance_reports("fermi_glass_dipolar_two_level_cv", tmp_path)
+    c_v, energy = rep.estimators["C_mc_at_T_max"], rep.estimators["gs_energy"]
+    assert c_v.within > c_v.between + 2 * rough_between_error(c_v)
+    assert c_v.within == pytest.approx(3.59e-4, rel=0.01)
+    assert energy.within == 0.0 and energy.between > 0

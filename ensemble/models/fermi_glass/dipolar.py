@@ -289,6 +289,8 @@ class FermiGlassDipolar(Model):
                                       ("T",), {"T": Ts}, "k_B/site"),
             "acceptance": Estimate(t["acceptance"] / m, ("T",), {"T": Ts}),
         }
+        # C_v(T) as one scalar (for the variance split): at the highest T, the best equilibrated
+        out["C_mc_at_T_max"] = Estimate(float(t["c_mc"][np.argmax(Ts)]) / m, unit="k_B/site")
         window = (eps >= p["fit_lo"]) & (eps <= p["fit_hi"])
         # the gap DOS as one scalar (for the variance split): mean nu over the bins of the fit window
         out["nu_fit_window"] = Estimate(float(t["gs_hist"][window].sum()) / (2 * sites * np.diff(le)[window].sum())
