@@ -134,7 +134,7 @@ def test_variance_split_matches_direct_members_and_the_flat_variance(model, para
     comparison is statistical: a variance from n near-Gaussian values has a relative error of about
     sqrt(2/(n-1)), 0.07 for the 400 flat members and between 0.06 (within-dominated, n = R S) and 0.2
     (between-dominated, n = R) for the two-level side; the tolerance 0.35 is at least 1.7 and mostly more
-    than 3 combined errors.  (C_mc is left out: its per-run values have a kurtosis near 10.)"""
+    than 3 combined errors.  (C_mc is left out: its per-run values are heavy-tailed.)"""
     p = model.default_point(**params)
     ensemble.run(two_level_raw(model.name, params, R, S, seed=21), tmp_path / "t", **QUIET)
     per_member = member_sums(tmp_path / "t")
