@@ -2,10 +2,13 @@
 
 Strongly localized limit of the Fermi glass (t -> 0) with elastic-dipole interactions (kernels in
 dipolar_kernels.py): eps_i uniform in [-W/2, W/2] on the L^3 lattice (spacing a = 1), filling nu,
-U_ij = U0 c_ij / R_ij^3 with c_ij uniform in [-1, 1].  One member = one realization:
-  - zero temperature: start from the K lowest eps_i, apply single-particle moves until every move
-    i -> j costs E_j - E_i - U_ij >= 0 (checked by a full scan); histogram the single-particle
-    energies E_i - mu (mu = midpoint of the gap between occupied and empty E_i).  The search
+U_ij = U0 c_ij / R_ij^3 with c_ij uniform in [-1, 1].  A flat member is one realization and one run on
+it, from one stream.  Two-level: a realization (eps_i and the c_ij, ``prepare``) is shared by its vectors,
+each an independent run (search order and Metropolis streams, ``run_vectors``), so that the spread of the
+relaxed states of one sample (run to run) separates from the spread between samples.  A run:
+  - zero temperature: start from the K lowest eps_i (or K random sites, ``start``), apply single-particle
+    moves until every move i -> j costs E_j - E_i - U_ij >= 0 (checked by a full scan); histogram the
+    single-particle energies E_i - mu (mu = midpoint of the gap between occupied and empty E_i).  The search
     (``search``) takes improving moves as found, in site order ("first") or in a random order drawn
     each pass ("random"); the states reached differ by collective rearrangements, and so does the
     slope of the gap;
@@ -22,6 +25,8 @@ survival probability exp(-that) and differentiating in ln(1/eps) gives d nu / d 
 of W (nu in 1/(W site)).
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -97,21 +102,52 @@ def tempering(occ, E, h, Ts, sweeps_eq, sweeps, per_swap, g, rng):
     return samples, accepted / (n_meas * per_swap * len(E))
 
 
-def simulate(p, seed):
-    """One realization: ground state, its DOS histograms, and the MC heat capacity per T."""
-    rng = np.random.default_rng(seed)
-    L, W, nu = p["L"], p["W"], p["filling"]
-    U0 = p["U0"] * W                                   # U0 and T are given in units of W
+@dataclass
+class Realization:
+    """The disorder of one member: site energies, the coupling geometry (its pair key fixes every c_ij),
+    for start = "lowest" the starting state (the K lowest eps_i occupied) with its single-particle
+    energies, and the bare-level C_v per T (a function of eps alone)."""
+
+    eps: np.ndarray
+    geometry: tuple
+    n_part: int
+    occ: np.ndarray
+    E: np.ndarray
+    c_bare: np.ndarray
+
+
+def build_realization(p, rng) -> Realization:
+    """Draws, in this order: eps_i (N uniforms), the pair key of the c_ij."""
+    L, W = p["L"], p["W"]
     n = L ** 3
-    n_part = int(round(nu * n))
+    n_part = int(round(p["filling"] * n))
     eps = rng.uniform(-W / 2, W / 2, n)
-    g = K.geometry(L, U0, int(rng.integers(0, 2 ** 62)))
-    occ = np.zeros(n, np.int64)
-    occ[np.argsort(eps)[:n_part]] = 1
-    nu_exact = n_part / n
-    E = K.site_energies(occ, eps, nu_exact, g)
+    g = K.geometry(L, p["U0"] * W, int(rng.integers(0, 2 ** 62)))   # U0 is given in units of W
+    occ = E = None
+    if p["start"] == "lowest":
+        occ = np.zeros(n, np.int64)
+        occ[np.argsort(eps)[:n_part]] = 1
+        E = K.site_energies(occ, eps, n_part / n, g)
+    c_bare = np.array([bare_heat_capacity(eps, n_part, T) for T in np.asarray(p["T"], float) * W])
+    return Realization(eps, g, n_part, occ, E, c_bare)
+
+
+def relax_and_sample(p, real: Realization, rng) -> dict:
+    """One run on a realization: relax to a pseudo-ground state, histogram it, then Metropolis.  Draws,
+    in this order: the starting occupation (start = "random" only), the search-order seed (search =
+    "random" only), then the Metropolis seeds."""
+    W = p["W"]
+    n = len(real.eps)
+    nu_exact = real.n_part / n
+    g = real.geometry
+    if p["start"] == "random":
+        occ = np.zeros(n, np.int64)
+        occ[rng.choice(n, real.n_part, replace=False)] = 1
+        E = K.site_energies(occ, real.eps, nu_exact, g)
+    else:
+        occ, E = real.occ.copy(), real.E.copy()
     order_seed = int(rng.integers(2 ** 31)) if p["search"] == "random" else -1   # no draw otherwise
-    moves = K.relax(occ, E, g, U0, TOL, order_seed)
+    moves = K.relax(occ, E, g, g[2], TOL, order_seed)
     worst = K.worst_move(occ, E, g)
     mu = 0.5 * (E[occ == 1].max() + E[occ == 0].min())
     out = {
@@ -123,7 +159,7 @@ def simulate(p, seed):
         "relax_moves": moves,
     }
     Ts = np.asarray(p["T"], float) * W
-    h = K.total_energy(occ, eps, nu_exact, g)
+    h = K.total_energy(occ, real.eps, nu_exact, g)
     out["gs_energy"] = h / (n * W)
     c_mc, e_mc, acc = np.zeros(len(Ts)), np.zeros(len(Ts)), np.zeros(len(Ts))
     if p["sweeps"] > 0 and p["protocol"] == "heating":
@@ -140,13 +176,20 @@ def simulate(p, seed):
         c_mc = samples.var(axis=1) / (n * Ts * Ts)
         e_mc = samples.mean(axis=1) / (n * W)
     out["c_mc"], out["e_mc"], out["acceptance"] = c_mc, e_mc, acc
-    out["c_bare"] = np.array([bare_heat_capacity(eps, n_part, T) for T in Ts])
+    out["c_bare"] = real.c_bare
     return out
+
+
+def simulate(p, seed):
+    """One flat member: a realization and one run on it, both from the member's single stream."""
+    rng = np.random.default_rng(seed)
+    return relax_and_sample(p, build_realization(p, rng), rng)
 
 
 class FermiGlassDipolar(Model):
     name = "fermi_glass_dipolar"
     description = "dipolar gap of localized glassons (seed 003 Eq. 13): pseudo-ground states and Metropolis C_v"
+    setup_cost = "expensive"   # the O(N^2) starting energies and the bare C_v; a few N-arrays to ship
     params = (
         Param("L", int, 22, "a", "lattice side (L^3 sites)", low=2, high=80),
         Param("W", float, 1.0, "energy", "site energies uniform in [-W/2, W/2]; U0, T and all outputs are in W", low=0.0, low_open=True, high=1e9),
@@ -163,6 +206,8 @@ class FermiGlassDipolar(Model):
               low=1, high=10**6),
         Param("search", str, "first", "", "pseudo-ground-state search: improving single-particle moves taken "
               "as found, in site order or in a random order drawn each pass", choices=("first", "random")),
+        Param("start", str, "lowest", "", "state the relaxation starts from: the K lowest eps_i occupied, or K "
+              "sites drawn at random per run (a quench from infinite temperature)", choices=("lowest", "random")),
         Param("bins", int, 40, "", "log bins of |E - mu| on [eps_min W, W]", low=2, high=10**4),
         Param("eps_min", float, 1e-4, "W", "lowest |E - mu| binned", low=1e-12, high=0.5, low_open=True),
         Param("bins_lin", int, 100, "", "linear bins of E - mu on [-W, W]", low=2, high=10**5),
@@ -203,12 +248,21 @@ class FermiGlassDipolar(Model):
             Accumulator("c_bare", (nT,), ("T",), Ts, doc="sum of the bare-level C_v per site"),
         ]
 
-    def run_shard(self, p, member_ids, seeds):
+    def _sum(self, p, runs):
         out = {a.name: np.zeros(a.shape, a.dtype) for a in self.accumulators(p)}
-        for seed in seeds:
-            for k, v in simulate(p, seed).items():
+        for run in runs:
+            for k, v in run.items():
                 out[k] += v
         return out
+
+    def run_shard(self, p, member_ids, seeds):
+        return self._sum(p, (simulate(p, seed) for seed in seeds))
+
+    def prepare(self, p, seed):
+        return build_realization(p, np.random.default_rng(seed))
+
+    def run_vectors(self, p, realization, vector_ids, seeds):
+        return self._sum(p, (relax_and_sample(p, realization, np.random.default_rng(s)) for s in seeds))
 
     def finalize(self, t, p):
         m = float(t["members"])
@@ -235,19 +289,25 @@ class FermiGlassDipolar(Model):
                                       ("T",), {"T": Ts}, "k_B/site"),
             "acceptance": Estimate(t["acceptance"] / m, ("T",), {"T": Ts}),
         }
+        # C_v(T) as one scalar (for the variance split): at the highest T, the best equilibrated
+        out["C_mc_at_T_max"] = Estimate(float(t["c_mc"][np.argmax(Ts)]) / m, unit="k_B/site")
+        window = (eps >= p["fit_lo"]) & (eps <= p["fit_hi"])
+        # the gap DOS as one scalar (for the variance split): mean nu over the bins of the fit window
+        out["nu_fit_window"] = Estimate(float(t["gs_hist"][window].sum()) / (2 * sites * np.diff(le)[window].sum())
+                                        if window.any() else np.nan, unit="1/(W site)")
         fit = fit_inverse_dos(eps, nu, t["gs_hist"], p["fit_lo"], p["fit_hi"])
         decades = np.arange(np.floor(np.log10(p["eps_min"])), 0)
         slopes = [fit_inverse_dos(eps, nu, t["gs_hist"], 10.0 ** d, 10.0 ** (d + 1)) for d in decades]
         out["slope_by_decade"] = Estimate(np.array([f[0] if f else np.nan for f in slopes]), ("decade",),
                                           {"decade": 10.0 ** decades}, "W site")
-        if fit is not None:
-            slope, icpt = fit
-            nu0 = 1.0                                     # bare DOS 1/W, in units of 1/W
-            out["alpha_fit"] = Estimate(slope, unit="W site")
-            out["alpha_fit_over_theory"] = Estimate(slope / alpha_dd(p["U0"]) if p["U0"] > 0 else np.nan)
-            out["E_Q_fit"] = Estimate(np.exp((1 / nu0 - icpt) / slope) if slope > 0 else np.nan, unit="W")
-            nu_T = 1 / (icpt + slope * np.log(1 / Ts))
-            out["C_eq13"] = Estimate(np.pi ** 2 / 3 * nu_T * Ts, ("T",), {"T": Ts}, "k_B/site")
+        # nan when the data (a jackknife block, one shard) has too few states in the window
+        slope, icpt = fit if fit is not None else (np.nan, np.nan)
+        nu0 = 1.0                                     # bare DOS 1/W, in units of 1/W
+        out["alpha_fit"] = Estimate(slope, unit="W site")
+        out["alpha_fit_over_theory"] = Estimate(slope / alpha_dd(p["U0"]) if p["U0"] > 0 else np.nan)
+        out["E_Q_fit"] = Estimate(np.exp((1 / nu0 - icpt) / slope) if slope > 0 else np.nan, unit="W")
+        nu_T = 1 / (icpt + slope * np.log(1 / Ts))
+        out["C_eq13"] = Estimate(np.pi ** 2 / 3 * nu_T * Ts, ("T",), {"T": Ts}, "k_B/site")
         nu_at_T = np.interp(np.log(Ts), np.log(eps), nu)
         out["C_from_gs_dos"] = Estimate(np.pi ** 2 / 3 * nu_at_T * Ts, ("T",), {"T": Ts}, "k_B/site")
         return out

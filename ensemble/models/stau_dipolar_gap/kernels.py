@@ -29,8 +29,9 @@ def couplings_inplace(c, pos, L, a3, J):
 
 
 @njit(cache=True)
-def e_s_min(U, e_tau):
-    """E_S^min_i = max_{j != i} (2 sign(e_tau_j) U_ij - |e_tau_j|) for signed, unflipped e_tau."""
+def e_s_min(U, e_tau, s_spin):
+    """E_S^min_i = max_{j != i} (2 sign(e_tau_j) s_i U_ij - |e_tau_j|) for signed, unflipped e_tau and the
+    S configuration s_i = +-1 (App. B2's c'_ij = c_ij S_i^z; all +1 when c_ij absorbs it)."""
     n = U.shape[0]
     out = np.empty(n)
     for i in range(n):
@@ -38,9 +39,20 @@ def e_s_min(U, e_tau):
         for j in range(n):
             if j == i:
                 continue
-            s = 1.0 if e_tau[j] >= 0.0 else -1.0
+            s = s_spin[i] if e_tau[j] >= 0.0 else -s_spin[i]
             v = 2.0 * s * U[i, j] - abs(e_tau[j])
             if v > best:
                 best = v
         out[i] = best
+    return out
+
+
+@njit(cache=True)
+def tau_fields(U, s_spin):
+    """Field-free E_tau_j = sum_i s_i U_ij, summed in row order (the same bits on every machine and thread count)."""
+    n = U.shape[0]
+    out = np.zeros(U.shape[1])
+    for i in range(n):
+        for j in range(U.shape[1]):
+            out[j] += s_spin[i] * U[i, j]
     return out
