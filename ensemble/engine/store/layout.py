@@ -138,7 +138,9 @@ def _lay_out(path: Path, spec: Spec, accs: list[Accumulator], table: np.ndarray)
         if isinstance(values[0], list):  # array-valued parameter swept: store as a JSON string per point
             values = [json.dumps(v) for v in values]
         data = np.asarray(values)
-        group.create_array(stored, data=data if data.dtype.kind != "U" else data.astype(object).astype(str),
+        if data.dtype.kind == "U":  # zarr v3's specified variable-length string, not numpy's fixed-width UTF-32
+            data = data.astype(np.dtypes.StringDType())
+        group.create_array(stored, data=data,
                            dimension_names=("point",), **CHECKSUM)
     coords_written: dict[str, np.ndarray] = {}
     for acc in accs:
