@@ -1,0 +1,86 @@
+"""``ensemble check-model``: built-in models keep the protocol's promises; models that break one promise
+fail the line that names it (the models are in tests/broken_models.py)."""
+from __future__ import annotations
+
+import pytest
+
+from ensemble.engine.checker import check_model
+
+# One small point per built-in model (the defaults of some are production sizes).
+SMALL = {
+    "normal_mean": {},
+    "normal_two_level": {},
+    "large_n_tls": {"fields": 200, "n_omega": 16, "n_temp": 8, "n_bins": 20},
+    "chain_ftlm": {"N": 6, "M": 40, "T": [0.5, 1.0]},
+    "chain_dmft": {"T": [0.5, 1.0], "d_omega": 0.02, "spec_step": 0.05, "opt_step": 0.05, "tol": 1e-5, "eta": 0.05},
+    "chain_static": {"N": 40, "T": [0.5, 1.0], "p": [0.1]},
+    "stau_dipolar_gap": {},
+    "fermi_glass_dos": {"L": 4, "moments": 64, "n_energies": 64, "T": [0.1, 1.0]},
+    "fermi_glass_dipolar": {"L": 4, "sweeps_eq": 5, "sweeps": 10, "T": [0.05, 0.1]},
+    "fermi_glass_phenomenology": {"L": 6, "moments": 64},
+    "tls_dynamics": {"N": 4, "n_t": 20},
+}
+KNOWN_FAILURES = {}
+
+
+def lines(checks) -> dict[str, bool | None]:
+    return {c.name: c.passed for c in checks}
+
+
+def test_every_builtin_model_is_in_the_table():
+    from ensemble.models import REGISTRY
+
+    assert set(REGISTRY) == set(SMALL)
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=KNOWN_FAILURES[n]))
+                                  if n in KNOWN_FAILURES else n for n in sorted(SMALL)])
+def test_builtin_model_passes(name):
+    checks = check_model(name, SMALL[name], memory=False)
+    failed = [c.line() for c in checks if c.passed is not True]
+    assert not failed, "\n".join(failed)
+
+
+def test_a_model_that_keeps_the_promises_passes_every_line():
+    checks = check_model("broken_models:GOOD")
+    assert all(c.passed for c in checks), [c.line() for c in checks]
+    assert {"seeds (flat)", "shard sizes (flat)", "additivity (flat)", "finalize on subsets (flat)",
+            "finite (flat)", "memory (flat)", "validation"} == set(lines(checks))
+
+
+@pytest.mark.parametrize("attr, failing, passing", [
+    ("GLOBAL_RNG", "seeds (flat)", "validation"),
+    ("MEAN_NOT_SUM", "additivity (flat)", "seeds (flat)"),
+    ("COUNT_ON_THE_SIDE", "finalize on subsets (flat)", "additivity (flat)"),
+    ("LAX_RANGE", "validation", "finalize on subsets (flat)"),
+    ("TWO_LEVEL_GLOBAL_RNG", "seeds (two-level)", "seeds (flat)"),
+])
+def test_a_broken_model_fails_the_right_line(attr, failing, passing):
+    got = lines(check_model(f"broken_models:{attr}", memory=False))
+    assert got[failing] is False
+    assert got[passing] is True
+
+
+def test_a_global_rng_leaves_the_later_lines_unjudged():
+    got = lines(check_model("broken_models:GLOBAL_RNG", memory=False))
+    assert got["additivity (flat)"] is None and got["finite (flat)"] is None
+
+
+def test_a_memory_estimate_far_below_the_measured_peak_fails():
+    checks = {c.name: c for c in check_model("broken_models:TINY_MEMORY")}
+    assert checks["memory (flat)"].passed is False
+    assert "peak RSS" in checks["memory (flat)"].detail and "ratio" in checks["memory (flat)"].detail
+    assert checks["seeds (flat)"].passed
+
+
+def test_cli_prints_one_line_per_check_and_exits_non_zero_on_a_failure(cli):
+    code, out, _ = cli("check-model", "broken_models:MEAN_NOT_SUM", "--no-memory", "--param", "sigma=2.0")
+    assert code == 1
+    assert "FAIL  additivity (flat)" in out and "PASS  seeds (flat)" in out
+    code, out, _ = cli("check-model", "normal_mean", "--param", "draws=3")
+    assert code == 0 and out.count("PASS") == 7
+
+
+def test_cli_refuses_a_value_outside_the_range_in_one_line(cli):
+    code, out, err = cli("check-model", "normal_mean", "--param", "sigma=-1")
+    assert code == 2 and err.strip() == "error: params.sigma = -1.0: allowed float in (0.0, inf]"
