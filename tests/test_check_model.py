@@ -12,15 +12,23 @@ SMALL = {
     "normal_two_level": {},
     "large_n_tls": {"fields": 200, "n_omega": 16, "n_temp": 8, "n_bins": 20},
     "chain_ftlm": {"N": 6, "M": 40, "T": [0.5, 1.0]},
-    "chain_dmft": {"T": [0.5, 1.0], "d_omega": 0.02, "spec_step": 0.05, "opt_step": 0.05, "tol": 1e-5, "eta": 0.05},
-    "chain_static": {"N": 40, "T": [0.5, 1.0], "p": [0.1]},
+    "chain_dmft": {"T": [0.2, 0.3, 0.5, 1.0], "d_omega": 0.02, "spec_step": 0.05, "opt_step": 0.05, "tol": 1e-5,
+                   "eta": 0.05},
+    "chain_static": {"N": 40, "T": [0.5, 1.0]},
     "stau_dipolar_gap": {},
     "fermi_glass_dos": {"L": 4, "moments": 64, "n_energies": 64, "T": [0.1, 1.0]},
-    "fermi_glass_dipolar": {"L": 4, "sweeps_eq": 5, "sweeps": 10, "T": [0.05, 0.1]},
+    "fermi_glass_dipolar": {"L": 6, "sweeps_eq": 5, "sweeps": 10, "T": [0.05, 0.1], "fit_lo": 0.02, "fit_hi": 0.5,
+                            "bins": 6, "eps_min": 0.01},
     "fermi_glass_phenomenology": {"L": 6, "moments": 64},
-    "tls_dynamics": {"N": 4, "n_t": 20},
+    "tls_dynamics": {"N": 6, "n_t": 40},
 }
-KNOWN_FAILURES = {}
+# Built-in models that break a promise at these sizes; what the checker prints, and where.
+KNOWN_FAILURES = {
+    "tls_dynamics": "finite: t2_paper and beta_paper_window are nan (ensemble/models/tls_dynamics/__init__.py:139-152, "
+                    "_decay.paper_window_end finds no resolved window); at N = 10 'finalize on subsets' fails too: "
+                    "t2_paper depends on the member count through C's standard error, so a duplicated ensemble "
+                    "moves it",
+}
 
 
 def lines(checks) -> dict[str, bool | None]:
