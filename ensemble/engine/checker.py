@@ -319,8 +319,8 @@ def _form_checks(spec: Spec, label: str, memory: bool) -> list[Check]:
     return checks
 
 
-def check_model(model_name: str, params: dict | None = None, seed: int = 0, memory: bool = True) -> list[Check]:
-    """Every check on the model at ``params`` (its defaults otherwise; one point, no sweeps)."""
+def _forms(model_name: str, params: dict | None, seed: int) -> list[tuple[Spec, str]]:
+    """The specs of the flat and the two-level form the model implements, at one point."""
     base = {"model": model_name, "params": dict(params or {})}
     spec = spec_from_dict({**base, "ensemble": {"members": FLAT_MEMBERS, "seed": seed}})
     if len(spec.points()) != 1:
@@ -335,8 +335,19 @@ def check_model(model_name: str, params: dict | None = None, seed: int = 0, memo
                       "two-level"))
     if not forms:
         raise SpecError(f"model {model_name!r} implements neither run_shard nor prepare and run_vectors")
+    return forms
+
+
+def check_model(model_name: str, params: dict | None = None, seed: int = 0, memory: bool = True) -> list[Check]:
+    """Every check on the model at ``params`` (its defaults otherwise; one point, no sweeps)."""
+    forms = _forms(model_name, params, seed)
     checks = []
     for form_spec, label in forms:
         checks += _form_checks(form_spec, label, memory)
-    checks.append(_validation_check(spec))
+    checks.append(_validation_check(forms[0][0]))
     return checks
+
+
+def check_memory(model_name: str, params: dict | None = None, seed: int = 0) -> list[Check]:
+    """Only the memory check, per form (for sizes too large to run the other checks at)."""
+    return [_memory_check(_Form(form_spec), label) for form_spec, label in _forms(model_name, params, seed)]
