@@ -149,3 +149,13 @@ def test_an_unknown_name_says_how_to_add_a_model():
     with pytest.raises(SpecError, match="entry-point group 'tls_ensemble.models'"):
         registry.get_model("no_such_model_anywhere")
 
+
+
+def test_resuming_with_another_version_of_the_plugin_warns(site):
+    from ensemble.engine.store.provenance import session_record, version_change
+
+    site("uniform-plugin", "1.2.0", {"uniform_mean": "uniform_plugin_i:MODEL"}, {"uniform_plugin_i": PLUGIN_MODEL})
+    earlier = session_record("uniform_mean")
+    assert version_change([{**earlier, "shards_computed": 3}]) is None
+    older = {**earlier, "shards_computed": 3, "model": {**earlier["model"], "version": "1.1.0"}}
+    assert "model uniform-plugin 1.1.0 -> uniform-plugin 1.2.0" in version_change([older])
