@@ -14,6 +14,7 @@ import sys
 import tomllib
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -127,3 +128,30 @@ def test_the_page_runs_and_its_table_is_what_the_run_gives(tmp_path):
         assert abs(mean - expected) < 3 * err, (rows[i], mean, err)
         if expected != 1.0:
             assert (1.0 - mean) / err > 5
+
+
+@pytest.fixture
+def example_model(monkeypatch):
+    monkeypatch.syspath_prepend(str(EXAMPLE))
+    from anderson_localization import model
+
+    return model
+
+
+def test_the_kernel_is_the_log_of_an_explicit_transfer_matrix_product(example_model):
+    rng = np.random.default_rng(7)
+    eps, energies, r0 = rng.uniform(-1.5, 1.5, 60), np.array([-0.7, 0.0, 1.1]), 0.37
+    for E, got in zip(energies, example_model.log_growth(eps, energies, r0)):
+        psi = np.array([r0, 1.0])                 # (psi_1, psi_0)
+        for e in eps:
+            psi = np.array([[e - E, -1.0], [1.0, 0.0]]) @ psi
+        assert got == pytest.approx(np.log(abs(psi[0] / r0)), rel=1e-10)
+
+
+def test_the_kernel_gives_the_clean_chain_exactly(example_model):
+    """No disorder: outside the band |psi| grows as e^{N arccosh(|E|/2)}; inside it stays bounded."""
+    n = 20_000
+    outside = example_model.log_growth(np.zeros(n), np.array([2.5, -3.0]), 1e-3)
+    assert outside / n == pytest.approx(np.arccosh(np.array([2.5, 3.0]) / 2), rel=1e-3)
+    inside = example_model.log_growth(np.zeros(n), np.array([0.3, 1.7]), 0.5)
+    assert np.all(np.abs(inside) / n < 1e-3)
