@@ -60,7 +60,6 @@ class _Form:
         self.model: Model = spec.model
         self.point = spec.points()[0]
         self.accs = self.model.accumulators(self.point)
-        self.shard_runs = 0
 
     def table(self, shard_size: int) -> np.ndarray:
         return table_for(self.spec.replace(shard_size=shard_size))
@@ -69,7 +68,6 @@ class _Form:
         built = None
         if prepared and int(row[1]) - int(row[0]) == 1:   # setup tasks serve shards of one realization
             built = prepare_realization(self.spec.model_name, self.point, self.spec.seed, 0, int(row[0]), 1)
-        self.shard_runs += 1
         raw = shard_sums(self.model, self.point, self.spec.seed, 0, tuple(int(x) for x in row), built)[0]
         return {a.name: np.asarray(raw[a.name], dtype=a.dtype).reshape(a.shape) for a in self.accs}
 
@@ -108,7 +106,7 @@ def _estimates(model: Model, totals: dict, params: dict) -> dict[str, np.ndarray
     return out
 
 
-def _seed_checks(form: _Form, label: str) -> tuple[list[Check], dict[int, list[dict]] | None]:
+def _seed_check(form: _Form, label: str) -> tuple[Check, dict[int, list[dict]] | None]:
     """Per shard size, the sums of every shard; checks that a second order gives the same bits."""
     per_size: dict[int, list[dict]] = {}
     for size in SHARD_SIZES:
@@ -120,14 +118,14 @@ def _seed_checks(form: _Form, label: str) -> tuple[list[Check], dict[int, list[d
     how = "reversed order" + (", realizations built by a setup task" if form.spec.two_level else "")
     if differ:
         i, names = differ[0]
-        return [Check(f"seeds ({label})", False,
-                      f"shard {tuple(int(x) for x in table[i])} gives other sums in a second run ({how}): "
-                      f"{', '.join(names)}; draw only from the streams the engine passes (no global or shared RNG, "
-                      "no state kept between calls)")], None
-    return [Check(f"seeds ({label})", True, f"{len(table)} shards bitwise identical in two worker orders ({how})")], per_size
+        return Check(f"seeds ({label})", False,
+                     f"shard {tuple(int(x) for x in table[i])} gives other sums in a second run ({how}): "
+                     f"{', '.join(names)}; draw only from the streams the engine passes (no global or shared RNG, "
+                     "no state kept between calls)"), None
+    return Check(f"seeds ({label})", True, f"{len(table)} shards bitwise identical in two worker orders ({how})"), per_size
 
 
-def _size_checks(form: _Form, label: str, per_size: dict[int, list[dict]]) -> list[Check]:
+def _size_check(form: _Form, label: str, per_size: dict[int, list[dict]]) -> Check:
     singles = per_size[1]
     members = len(singles)
     scale = {k: np.sum([np.abs(s[k]) for s in singles], axis=0) for k in singles[0]}
@@ -137,10 +135,10 @@ def _size_checks(form: _Form, label: str, per_size: dict[int, list[dict]]) -> li
     name = f"shard sizes ({label})"
     if bad:
         size, names = bad[0]
-        return [Check(name, False, f"totals with shard size {size} differ from shard size 1 beyond rounding: "
-                                   f"{', '.join(names)}")]
-    return [Check(name, True, f"totals for shard sizes {', '.join(map(str, SHARD_SIZES))} agree "
-                              f"(to 8·{members}·ε·Σ|member sums|)")]
+        return Check(name, False, f"totals with shard size {size} differ from shard size 1 beyond rounding: "
+                                  f"{', '.join(names)}")
+    return Check(name, True, f"totals for shard sizes {', '.join(map(str, SHARD_SIZES))} agree "
+                             f"(to 8·{members}·ε·Σ|member sums|)")
 
 
 def _halves(form: _Form) -> tuple[tuple, tuple, tuple]:
@@ -168,7 +166,7 @@ def _additivity_check(form: _Form, label: str, per_size: dict[int, list[dict]]) 
     return Check(name, True, f"sums of {whole} = sums of {first} + {second}")
 
 
-def _finalize_checks(form: _Form, label: str, per_size: dict[int, list[dict]]) -> list[Check]:
+def _finalize_check(form: _Form, label: str, per_size: dict[int, list[dict]]) -> Check:
     model, params = form.model, form.point
     singles = per_size[1]
     table = form.table(1)
@@ -181,26 +179,26 @@ def _finalize_checks(form: _Form, label: str, per_size: dict[int, list[dict]]) -
             one = form.totals([s], sizes[i:i + 1])
             got = _estimates(model, one, params)
             if set(got) != set(full) or any(got[k].shape != full[k].shape for k in full):
-                return [Check(name, False, f"finalize of shard {i} alone gives other estimators or shapes")]
+                return Check(name, False, f"finalize of shard {i} alone gives other estimators or shapes")
         stacked = {k: np.stack([s[k] for s in singles]) for k in singles[0]}
         jackknife_arrays(model, params, stacked, sizes.astype(float), table=table)
         form.sums(table[0])                      # more shards run: a count kept on the model would change
         again = _estimates(model, whole, params)
         twice = _estimates(model, {k: v * 2 for k, v in whole.items()}, params)
     except Exception as exc:  # noqa: BLE001 - reported as the check's failure
-        return [Check(name, False, f"finalize fails on a subset of shards: {type(exc).__name__}: {exc}")]
+        return Check(name, False, f"finalize fails on a subset of shards: {type(exc).__name__}: {exc}")
     changed = _bitwise(full, again)
     if changed:
-        return [Check(name, False, f"finalize gives other values for the same totals after more shards ran: "
-                                   f"{', '.join(changed)}; compute estimators from the totals only")]
+        return Check(name, False, f"finalize gives other values for the same totals after more shards ran: "
+                                  f"{', '.join(changed)}; compute estimators from the totals only")
     moved = [k for k in full
              if not np.allclose(twice[k], full[k], rtol=1e-12, atol=0.0, equal_nan=True)]
     if moved:
-        return [Check(name, False, f"a duplicated ensemble (every sum and the member count doubled) changes "
-                                   f"{', '.join(moved)}; divide by accumulated counts (totals['members'] or "
-                                   "an accumulator), never by a count kept elsewhere")]
-    return [Check(name, True, f"finalize runs on each of {len(singles)} single shards and every jackknife "
-                              "replica, is pure, and is unchanged by a duplicated ensemble")]
+        return Check(name, False, f"a duplicated ensemble (every sum and the member count doubled) changes "
+                                  f"{', '.join(moved)}; divide by accumulated counts (totals['members'] or "
+                                  "an accumulator), never by a count kept elsewhere")
+    return Check(name, True, f"finalize runs on each of {len(singles)} single shards and every jackknife "
+                             "replica, is pure, and is unchanged by a duplicated ensemble")
 
 
 def _finite_check(form: _Form, label: str, per_size: dict[int, list[dict]]) -> Check:
@@ -304,16 +302,15 @@ def _validation_check(spec: Spec) -> Check:
 
 def _form_checks(spec: Spec, label: str, memory: bool) -> list[Check]:
     form = _Form(spec)
-    checks, per_size = _seed_checks(form, label)
+    seeds, per_size = _seed_check(form, label)
+    checks = [seeds]
     rest = [f"shard sizes ({label})", f"additivity ({label})", f"finalize on subsets ({label})",
             f"finite ({label})"]
     if per_size is None:
         checks += [Check(n, None, "not judged: the same shard gives other results each time") for n in rest]
     else:
-        checks += _size_checks(form, label, per_size)
-        checks.append(_additivity_check(form, label, per_size))
-        checks += _finalize_checks(form, label, per_size)
-        checks.append(_finite_check(form, label, per_size))
+        checks += [_size_check(form, label, per_size), _additivity_check(form, label, per_size),
+                   _finalize_check(form, label, per_size), _finite_check(form, label, per_size)]
     if memory:
         checks.append(_memory_check(form, label))
     return checks
