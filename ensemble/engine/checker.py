@@ -122,7 +122,8 @@ def _seed_check(form: _Form, label: str) -> tuple[Check, dict[int, list[dict]] |
                      f"shard {tuple(int(x) for x in table[i])} gives other sums in a second run ({how}): "
                      f"{', '.join(names)}; draw only from the streams the engine passes (no global or shared RNG, "
                      "no state kept between calls)"), None
-    return Check(f"seeds ({label})", True, f"{len(table)} shards bitwise identical in two worker orders ({how})"), per_size
+    passed = Check(f"seeds ({label})", True, f"{len(table)} shards bitwise identical in two worker orders ({how})")
+    return passed, per_size
 
 
 def _size_check(form: _Form, label: str, per_size: dict[int, list[dict]]) -> Check:
