@@ -128,6 +128,9 @@ def test_the_page_runs_and_its_table_is_what_the_run_gives(tmp_path):
         assert abs(mean - expected) < 3 * err, (rows[i], mean, err)
         if expected != 1.0:
             assert (1.0 - mean) / err > 5
+            sentence = re.search(r"(\d+) standard\s+errors below 1 and (\w+) from the Kappus", PAGE.read_text())
+            assert int(sentence.group(1)) == round((1.0 - mean) / err)
+            assert sentence.group(2) == "one" and round(abs(mean - expected) / err) == 1
 
 
 @pytest.fixture
