@@ -102,3 +102,11 @@ COUNT_ON_THE_SIDE = CountOnTheSide()
 TINY_MEMORY = TinyMemory()
 LAX_RANGE = LaxRange()
 TWO_LEVEL_GLOBAL_RNG = TwoLevelGlobalRng()
+
+
+class Raises(GaussianMean):
+    def run_shard(self, params, member_ids, seeds):
+        raise ZeroDivisionError("no members to average")
+
+
+RAISES = Raises()

@@ -110,6 +110,11 @@ def test_a_global_rng_leaves_the_later_lines_unjudged():
     assert got["additivity (flat)"] is None and got["finite (flat)"] is None
 
 
+def test_a_model_that_raises_fails_one_line_and_leaves_the_rest_unjudged():
+    got = lines(check_model("broken_models:RAISES", memory=False))
+    assert got["runs (flat)"] is False and got["seeds (flat)"] is None and got["finite (flat)"] is None
+
+
 def test_a_memory_estimate_far_below_the_measured_peak_fails():
     checks = {c.name: c for c in check_model("broken_models:TINY_MEMORY")}
     assert checks["memory (flat)"].passed is False

@@ -303,15 +303,19 @@ def _validation_check(spec: Spec) -> Check:
 
 def _form_checks(spec: Spec, label: str, memory: bool) -> list[Check]:
     form = _Form(spec)
-    seeds, per_size = _seed_check(form, label)
-    checks = [seeds]
     rest = [f"shard sizes ({label})", f"additivity ({label})", f"finalize on subsets ({label})",
             f"finite ({label})"]
-    if per_size is None:
-        checks += [Check(n, None, "not judged: the same shard gives other results each time") for n in rest]
-    else:
-        checks += [_size_check(form, label, per_size), _additivity_check(form, label, per_size),
-                   _finalize_check(form, label, per_size), _finite_check(form, label, per_size)]
+    try:
+        seeds, per_size = _seed_check(form, label)
+        checks = [seeds]
+        if per_size is None:
+            checks += [Check(n, None, "not judged: the same shard gives other results each time") for n in rest]
+        else:
+            checks += [_size_check(form, label, per_size), _additivity_check(form, label, per_size),
+                       _finalize_check(form, label, per_size), _finite_check(form, label, per_size)]
+    except Exception as exc:  # noqa: BLE001 - the model's own failure, reported as a line
+        checks = [Check(f"runs ({label})", False, f"a shard task raised {type(exc).__name__}: {exc}")]
+        checks += [Check(n, None, "not judged: the model does not run") for n in [f"seeds ({label})", *rest]]
     if memory:
         checks.append(_memory_check(form, label))
     return checks
