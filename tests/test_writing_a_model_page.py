@@ -158,3 +158,18 @@ def test_the_kernel_gives_the_clean_chain_exactly(example_model):
     assert outside / n == pytest.approx(np.arccosh(np.array([2.5, 3.0]) / 2), rel=1e-3)
     inside = example_model.log_growth(np.zeros(n), np.array([0.3, 1.7]), 0.5)
     assert np.all(np.abs(inside) / n < 1e-3)
+
+
+def test_starting_vectors_of_one_realization_differ_by_order_one_realizations_by_root_n(example_model):
+    """The page's reason why extra vectors buy little: two starts on one potential differ in sum ln|r_i| by
+    O(1), while realizations spread as sqrt(N)."""
+    within, between = [], []
+    for n in (20_000, 2_000_000):
+        rng = np.random.default_rng(11)
+        sums = np.array([[example_model.log_growth(eps, np.array([0.5]), r0)[0] for r0 in (0.3, -2.0)]
+                         for eps in [rng.uniform(-0.25, 0.25, n) for _ in range(8)]])
+        within.append(np.abs(sums[:, 0] - sums[:, 1]).max())
+        between.append(sums[:, 0].std())
+    assert max(within) < 10
+    assert 6.0 < between[1] / between[0] < 15.0          # sqrt(100)
+    assert within[1] < 0.1 * between[1]
