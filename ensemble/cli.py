@@ -362,20 +362,71 @@ def deploy(flavour):
 
 @main.command()
 def models():
-    """Registered models with their parameters and units."""
-    from ensemble.engine.registry import available_models, get_model
+    """Registered models (built-in and plugins) with their parameters and units.
 
+    Exit code 1 when a plugin cannot be used (it fails to import, or its name clashes); the others are
+    listed all the same.
+    """
+    from ensemble.engine.registry import available_models, get_model, model_source, plugins
+
+    problems = dict(plugins().problems)
     for name in available_models():
         try:
+            source = model_source(name)
             model = get_model(name)
         except SpecError as exc:
-            click.echo(f"{name}: unavailable ({exc})")
+            problems[name] = str(exc)
             continue
-        click.echo(f"{name}: {model.description}")
+        origin = f" [{source.describe()}]" if source.kind != "built-in" else ""
+        click.echo(f"{name}: {model.description}{origin}")
         for p in model.params:
             default = "required" if p.default is REQUIRED else f"default {p.default!r}"
             unit = f" [{p.unit}]" if p.unit else ""
             click.echo(f"    {p.name}{unit}: {p.doc} ({p.describe_range()}; {default})")
+    for name in sorted(problems):
+        click.echo(f"error: {name}: unavailable: {problems[name]}", err=True)
+    if problems:
+        sys.exit(1)
+
+
+def _parse_param(text: str) -> tuple[str, object]:
+    """``k=v`` with v read as a TOML value (``L=8``, ``T=[0.1, 0.2]``, ``method="dqt"``; bare words are strings)."""
+    import tomllib
+
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise SpecError(f"--param {text!r}: expected NAME=VALUE")
+    try:
+        return key.strip(), tomllib.loads(f"v = {value}")["v"]
+    except tomllib.TOMLDecodeError:
+        return key.strip(), value
+
+
+@main.command("check-model")
+@click.argument("name")
+@click.option("--param", "param_texts", multiple=True, metavar="NAME=VALUE",
+              help="a parameter of the point to check (default: the model's defaults; keep it small); repeatable")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--no-memory", is_flag=True, help="skip the memory check (it starts one fresh Python process per form)")
+def check_model(name, param_texts, seed, no_memory):
+    """Check that model NAME keeps the engine's promises, one PASS/FAIL line each.
+
+    Runs the engine's own task code on one point: the same shards in two worker orders (bitwise), shard
+    sizes 1, 2 and 3, additivity of the sums, finalize on subsets of shards, finite estimators, the
+    memory estimate against a measured peak RSS, and parameter validation; two-level models also as
+    realizations x vectors.  Exit code 0 when every check passes, 1 otherwise, 2 for bad input.
+    """
+    from ensemble.engine.checker import check_model as run_checks
+
+    with _Guard():
+        params = dict(_parse_param(t) for t in param_texts)
+        checks = run_checks(name, params, seed=seed, memory=not no_memory)
+    for check in checks:
+        click.echo(check.line())
+    failed = [c for c in checks if c.passed is not True]
+    click.echo(f"{name}: {len(checks) - len(failed)} of {len(checks)} checks passed")
+    if failed:
+        sys.exit(1)
 
 
 @main.command()

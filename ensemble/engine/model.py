@@ -1,8 +1,11 @@
 """The model protocol: what a physical model declares so the engine can run it.
 
-A model knows physics and nothing about dask or zarr.  Each model lives in its own module
-``ensemble.models.<name>`` (or subpackage) that exposes ``MODEL``, an instance of a subclass of
-:class:`Model`; the module name is the model's registered name used in run specs.
+A model knows physics and nothing about dask or zarr.  It is an instance of a subclass of :class:`Model`
+that a module exposes (by convention as ``MODEL``).  A run spec names it in one of three ways
+(:mod:`ensemble.engine.registry`): a built-in name (``ensemble.models.REGISTRY``), the name a plugin
+declares under the entry-point group ``tls_ensemble.models`` of an installed distribution, or
+``"package.module:ATTR"``.  docs/writing-a-model.md writes one from zero; ``ensemble check-model NAME``
+tests a model against the promises below.
 """
 from __future__ import annotations
 
@@ -125,6 +128,8 @@ class Estimate:
 class Model:
     """Base class.  Subclasses set ``name``, ``description``, ``params`` and implement the methods.
 
+    accumulators(params) -> list[Accumulator]
+        The additive quantities one shard returns, with their shapes (the same for every shard).
     run_shard(params, member_ids, seeds) -> dict[str, ndarray]
         Simulate members ``member_ids`` (ints, stable ids) whose random streams are ``seeds``
         (``numpy.random.SeedSequence`` each, one per member); return per accumulator the *sum*
@@ -132,6 +137,19 @@ class Model:
     finalize(totals, params) -> dict[str, Estimate]
         ``totals`` holds the summed accumulators plus ``totals["members"]``, the number of members
         summed.  Must be a pure function of its inputs (it is called once per jackknife block).
+
+    The promises the engine relies on (``ensemble check-model`` tests each):
+
+    * every random number a member uses comes from its own seed (``numpy.random.default_rng(seed)``),
+      never from numpy's global generator or a generator or state kept on the model: a shard's sums
+      are then the same bits whichever worker, order or restart computes them;
+    * sums are additive: the sums of a shard equal the sums of its members computed in any split;
+    * ``finalize`` works on the totals of any subset of shards (the jackknife leaves blocks out) and
+      divides only by accumulated counts (an accumulator or ``totals["members"]``), so an ensemble
+      summed twice gives the same estimators; its estimators are finite;
+    * :meth:`memory_bytes` is the peak memory of one shard task, within a factor 2;
+    * parameters declare their ranges (``Param.low``/``high``/``choices``), so bad values are refused
+      before a run starts.
     """
 
     name: str = ""

@@ -1,4 +1,5 @@
-"""Who made a store: one record per run session (versions, commit, host, times, shards computed).
+"""Who made a store: one record per run session (versions, commit, host, times, shards computed, and
+where the model came from: built-in, a plugin with its distribution and version, or an import path).
 
 Bitwise resume is promised for the same code and libraries only; the records let ``ensemble status``
 show what made each part of a store, and a resume with other versions warns once.
@@ -45,9 +46,14 @@ def versions() -> dict[str, str | None]:
     return out
 
 
-def session_record() -> dict:
-    return {"versions": versions(), "git_commit": git_commit(), "host": socket.gethostname(),
-            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "ended": None, "shards_computed": 0}
+def session_record(model_name: str | None = None) -> dict:
+    record = {"versions": versions(), "git_commit": git_commit(), "host": socket.gethostname(),
+              "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "ended": None, "shards_computed": 0}
+    if model_name is not None:
+        from ensemble.engine.registry import model_source
+
+        record["model"] = model_source(model_name).record()
+    return record
 
 
 def version_change(records: list[dict]) -> str | None:
@@ -55,9 +61,13 @@ def version_change(records: list[dict]) -> str | None:
     earlier = [r for r in records if r.get("shards_computed")]
     if not earlier:
         return None
-    last, now = earlier[-1], session_record()
+    last = earlier[-1]
+    now = session_record(last["model"]["name"] if last.get("model") else None)
     changed = [f"{k} {last['versions'].get(k)} -> {v}" for k, v in now["versions"].items()
                if last.get("versions", {}).get(k) != v]
+    if last.get("model") and last["model"].get("version") != now["model"].get("version"):
+        changed.append(f"model {last['model']['distribution']} {last['model'].get('version')} -> "
+                       f"{now['model']['distribution']} {now['model'].get('version')}")
     if last.get("git_commit") and now["git_commit"] and last["git_commit"] != now["git_commit"]:
         changed.append(f"commit {last['git_commit'][:12]} -> {now['git_commit'][:12]}")
     if not changed:
@@ -73,7 +83,15 @@ def format_records(records: list[dict]) -> list[str]:
         libs = ", ".join(f"{k} {v.get(k)}" for k in ("numpy", "scipy", "numba", "dask", "distributed", "zarr"))
         sha = r.get("git_commit") or ""
         commit = f", commit {sha[:12]}{'+dirty' if sha.endswith('+dirty') else ''}" if sha else ""
+        model = r.get("model")
+        origin = f"model {model['name']}: {_origin_text(model)}; " if model else ""
         lines.append(f"{r.get('started')} → {r.get('ended') or 'did not end cleanly'} on {r.get('host')}: "
-                     f"{r.get('shards_computed', 0)} shard(s); tls-ensemble {v.get('tls-ensemble')}{commit}, "
+                     f"{r.get('shards_computed', 0)} shard(s); {origin}tls-ensemble {v.get('tls-ensemble')}{commit}, "
                      f"python {v.get('python')}, {libs}")
     return lines
+
+
+def _origin_text(model: dict) -> str:
+    from ensemble.engine.registry import ModelSource
+
+    return ModelSource(**model).describe()

@@ -318,7 +318,7 @@ class RunStore:
 
     def begin_session(self) -> int:
         """Append this run session's provenance record; returns its index for :meth:`end_session`."""
-        records = self.provenance() + [session_record()]
+        records = self.provenance() + [session_record(self.spec.model_name)]
         self.update_attrs(provenance=records)
         return len(records) - 1
 
