@@ -66,10 +66,14 @@ def _pbc_momentum(n, index):
     return 2 * np.pi * (int(index) % n) / n
 
 
+def _random_twist(rng):
+    return float(rng.uniform(0.0, 2 * np.pi))
+
+
 def _sector(params, member_id, rng):
     if params["boundary"] == "pbc":
         return _pbc_momentum(params["N"], member_id)
-    return rng.uniform(0.0, 2 * np.pi)
+    return _random_twist(rng)
 
 
 def random_start_vector(n, rng):
@@ -205,7 +209,7 @@ class ChainFTLM(Model):
         if params["boundary"] == "pbc":
             index = int(seed.spawn_key[-1]) % params["N"]  # realization r of the run is sector r mod N
             return Sector(_pbc_momentum(params["N"], index), index)
-        return Sector(float(np.random.default_rng(seed).uniform(0.0, 2 * np.pi)))
+        return Sector(_random_twist(np.random.default_rng(seed)))
 
     def run_vectors(self, params, realization, vector_ids, seeds):
         starts = ((vid, realization.k, random_start_vector(params["N"], np.random.default_rng(seed)))
