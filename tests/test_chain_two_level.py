@@ -168,7 +168,7 @@ def test_pbc_stratified_estimate_is_the_exact_trace_with_complete_bases():
 
 @pytest.mark.slow
 def test_pbc_stratified_estimate_is_the_exact_trace_at_ns8():
-    _check_stratified_exact(params(N=8, M=256, reorth=True))  # ~3 min on one shared core
+    _check_stratified_exact(params(N=8, M=256, reorth=True))  # ~4 min on one shared core
 
 
 def test_stratified_error_and_neyman_allocation_on_gaussian_strata():
