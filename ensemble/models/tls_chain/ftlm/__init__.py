@@ -24,8 +24,17 @@ own stream (``"twist"``: twisted-boundary averaging); the random vector is compl
 ``members_per_T`` (dqt) spends fewer members on the T that need fewer (typically the high T): each T
 is propagated on its own, so a member simply skips the T it is not counted at (with pbc, keep the
 counts multiples of N so every sector enters equally).
+Two-level runs (``realizations`` x ``vectors``): a realization is a sector, ``prepare`` draws the twist
+K from the realization's stream (``"twist"``; the same K as flat member r) or takes sector r mod N
+(``"pbc"``: strata, see ``strata``); its vectors are start vectors from their own streams (in a
+two-level run ``members_per_T`` counts vector ids).  H is matrix-free, so a sector costs nothing to
+build: ``setup_cost`` is "cheap".
+``rho_at_T_min`` and ``Ekin_at_T_min`` repeat rho and Ekin at the lowest T of the grid as scalars, so
+``ensemble show`` can split their variance between and within realizations.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -45,11 +54,40 @@ def _grid(params):
     return h, nb
 
 
+@dataclass(frozen=True)
+class Sector:
+    """One realization of a two-level run: a momentum sector K (a random twist, or PBC sector ``index``)."""
+
+    k: float
+    index: int | None = None
+
+
+def _pbc_momentum(n, index):
+    return 2 * np.pi * (int(index) % n) / n
+
+
+def _random_twist(rng):
+    return float(rng.uniform(0.0, 2 * np.pi))
+
+
 def _sector(params, member_id, rng):
-    n = params["N"]
     if params["boundary"] == "pbc":
-        return 2 * np.pi * (int(member_id) % n) / n
-    return rng.uniform(0.0, 2 * np.pi)
+        return _pbc_momentum(params["N"], member_id)
+    return _random_twist(rng)
+
+
+def random_start_vector(n, rng):
+    """The complex Gaussian start vector of one member (the next 2 x 2^n normals of its stream)."""
+    d = 1 << n
+    return rng.standard_normal(d) + 1j * rng.standard_normal(d)
+
+
+def add_lowest_temperature_scalars(est, temps):
+    """rho and Ekin at the lowest T as scalar estimators (the engine splits only scalar variances)."""
+    coldest = int(np.argmin(temps))
+    est["rho_at_T_min"] = Estimate(np.asarray(est["rho"].value)[coldest])
+    est["Ekin_at_T_min"] = Estimate(np.asarray(est["Ekin"].value)[coldest])
+    return est
 
 
 def _temperatures_of_member(params, member_id):
@@ -131,7 +169,8 @@ class ChainFTLM(Model):
                                 doc="folded CIC histogram of sigma weights times Z"))
         return accs
 
-    def run_shard(self, params, member_ids, seeds):
+    def start_vector_sums(self, params, starts):
+        """Sums of the tallies of ``starts``, an iterable of (member or vector id, K, start vector r)."""
         n = params["N"]
         temps = np.asarray(params["T"], dtype=float)
         h, nb = _grid(params)
@@ -140,11 +179,7 @@ class ChainFTLM(Model):
         if dqt:
             dt, n_t = typicality.time_grid(n, params["g"], params["omega0"], _delta_min(params),
                                            params["omega_max"])
-        for mid, seed in zip(member_ids, seeds):
-            rng = np.random.default_rng(seed)
-            k = _sector(params, mid, rng)
-            d = 1 << n
-            r = rng.standard_normal(d) + 1j * rng.standard_normal(d)
+        for mid, k, r in starts:
             if dqt:
                 used = _temperatures_of_member(params, mid)
                 if len(used) == 0:
@@ -159,6 +194,27 @@ class ChainFTLM(Model):
             for key, val in out.items():
                 totals[key] += val
         return totals
+
+    def run_shard(self, params, member_ids, seeds):
+        def starts():
+            for mid, seed in zip(member_ids, seeds):
+                rng = np.random.default_rng(seed)
+                k = _sector(params, mid, rng)  # drawn before the vector: the flat stream's order
+                yield mid, k, random_start_vector(params["N"], rng)
+
+        return self.start_vector_sums(params, starts())
+
+    # ----- two-level members: realization = sector, vectors = start vectors -----
+    def prepare(self, params, seed):
+        if params["boundary"] == "pbc":
+            index = int(seed.spawn_key[-1]) % params["N"]  # realization r of the run is sector r mod N
+            return Sector(_pbc_momentum(params["N"], index), index)
+        return Sector(_random_twist(np.random.default_rng(seed)))
+
+    def run_vectors(self, params, realization, vector_ids, seeds):
+        starts = ((vid, realization.k, random_start_vector(params["N"], np.random.default_rng(seed)))
+                  for vid, seed in zip(vector_ids, seeds))
+        return self.start_vector_sums(params, starts)
 
     def memory_bytes(self, params, shard_size):
         if params["method"] == "dqt":
@@ -176,7 +232,7 @@ class ChainFTLM(Model):
     # ----- estimators -----
     def finalize(self, totals, params):
         if params["method"] == "dqt":
-            return dqt_finalize(totals, params)
+            return add_lowest_temperature_scalars(dqt_finalize(totals, params), params["T"])
         temps = np.asarray(params["T"], dtype=float)
         h, nb = _grid(params)
         z = totals["Z"]
@@ -203,7 +259,7 @@ class ChainFTLM(Model):
         sdc = np.stack([spectra.sigma_at_zero(weights, h, dl) for dl in deltas], axis=1)
         est["rho_delta"] = Estimate(1.0 / sdc, ("T", "delta_dc"), {"T": temps, "delta_dc": deltas})
         est["rho"] = Estimate(1.0 / sdc[:, N_DC // 2], ("T",), tc)
-        return est
+        return add_lowest_temperature_scalars(est, temps)
 
     def plot(self, points, fig):
         from .plot import plot_points
