@@ -296,24 +296,34 @@ def _note(store) -> None:
 def show(store_path, as_json):
     """Estimators with jackknife errors from the shards done so far."""
     from ensemble.engine.estimators import point_results
-    from ensemble.engine.report import format_scalar_table, format_variance, results_json, variance_json
+    from ensemble.engine.report import (format_scalar_table, format_stratified, format_variance, results_json,
+                                        stratified_json, variance_json)
     from ensemble.engine.store import open_store
+    from ensemble.engine.strata import stratified_report
     from ensemble.engine.variance import variance_report
 
     with _Guard():
         store = open_store(store_path)
         _note(store)
         points = point_results(store)
-        variances = ([variance_report(store, p) for p in range(len(points))] if store.spec.two_level else [])
+        spec = store.spec
+        strata = [p for p, params in enumerate(spec.points()) if spec.two_level and spec.model.strata(params)]
+        variances = ([variance_report(store, p) for p in range(len(points)) if p not in strata]
+                     if spec.two_level else [])
+        stratified = {p: stratified_report(store, p) for p in strata}
     if as_json:
-        doc = results_json(store.spec.model_name, points)
-        for entry, rep in zip(doc["points"], variances):
-            entry["variance_components"] = variance_json(rep)
+        doc = results_json(spec.model_name, points)
+        for rep in variances:
+            doc["points"][rep.point]["variance_components"] = variance_json(rep)
+        for p, result in stratified.items():
+            doc["points"][p]["stratified"] = stratified_json(result)
         click.echo(json.dumps(doc))
     else:
-        click.echo(format_scalar_table(points, store.spec.swept()))
+        click.echo(format_scalar_table(points, spec.swept()))
         if variances:
             click.echo(format_variance(variances))
+        if stratified:
+            click.echo(format_stratified(stratified))
 
 
 @main.command()

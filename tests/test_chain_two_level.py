@@ -16,7 +16,7 @@ from ensemble.engine.seeding import member_seeds, realization_seed, vector_seeds
 from ensemble.engine.variance import components
 from ensemble.models.normal_two_level import MODEL as NORMAL
 from ensemble.models.tls_chain.ftlm import MODEL
-from ensemble.models.tls_chain.ftlm.strata import Stratum, main as strata_main, stratified_estimate
+from ensemble.engine.strata import Stratum, stratified_estimate
 from test_chain_ftlm import lab_operators, params
 from test_engine_two_level import SYNC
 
@@ -196,24 +196,28 @@ def test_stratified_error_and_neyman_allocation_on_gaussian_strata():
     assert costly[3] / costly[0] == pytest.approx(10 ** -0.5, rel=1e-12)
 
 
-def test_strata_command_on_a_store_equals_the_engine_estimate(tmp_path, cli, capsys):
+def test_show_gives_the_stratified_estimate_of_pbc_sectors(tmp_path, cli):
     raw = {"model": "chain_ftlm", "params": {"N": 4, "M": 12, **SMALL},
            "ensemble": {"realizations": 4, "vectors": 4, "shard_size": 2, "seed": 8}}
     ensemble.run(raw, tmp_path / "pbc", cluster=SYNC, progress=False, log=lambda *_: None)
-    assert strata_main([str(tmp_path / "pbc"), "--json"]) == 0
-    doc = json.loads(capsys.readouterr().out)["points"][0]
-    engine = json.loads(cli("show", tmp_path / "pbc", "--json")[1])["points"][0]["estimators"]
-    assert doc["vectors_per_sector"] == [4.0] * 4
+    point = json.loads(cli("show", tmp_path / "pbc", "--json")[1])["points"][0]
+    doc, engine = point["stratified"], point["estimators"]
+    assert "variance_components" not in point  # strata are not random draws: no between/within split
+    assert doc["strata"] == [0, 1, 2, 3] and doc["vectors_per_stratum"] == [4.0] * 4
     for name in ("E", *SCALARS):  # equal allocation: the same sums, summed in another order
         np.testing.assert_allclose(doc["estimators"][name]["mean"], engine[name]["mean"], rtol=1e-12)
         # the engine's jackknife deletes whole sectors and so counts the spread between them
         assert np.all(np.asarray(doc["estimators"][name]["stderr"]) < np.asarray(engine[name]["stderr"]))
     assert sum(doc["estimators"]["rho_at_T_min"]["neyman_fractions"]) == pytest.approx(1.0)
-    assert strata_main([str(tmp_path / "pbc")]) == 0 and "Neyman" in capsys.readouterr().out
+    code, out, _ = cli("show", tmp_path / "pbc")
+    assert code == 0 and "stratified estimate" in out and "Neyman" in out and "best vectors" not in out
 
     ensemble.run({**raw, "params": {**raw["params"], "boundary": "twist"}}, tmp_path / "tw", cluster=SYNC,
                  progress=False, log=lambda *_: None)
-    assert strata_main([str(tmp_path / "tw")]) == 2
-    err = capsys.readouterr().err
-    assert "strata only with 'pbc'" in err and err.count("\n") == 1
-    assert strata_main([str(tmp_path / "none")]) == 2
+    twist = json.loads(cli("show", tmp_path / "tw", "--json")[1])["points"][0]
+    assert "stratified" not in twist and "variance_components" in twist
+    ensemble.run({**raw, "ensemble": {**raw["ensemble"], "vectors": 2, "shard_size": 2}}, tmp_path / "whole",
+                 cluster=SYNC, progress=False, log=lambda *_: None)
+    whole = json.loads(cli("show", tmp_path / "whole", "--json")[1])["points"][0]["stratified"]
+    assert whole == {"reason": "stratum 0: one shard done; the stratified error needs two per stratum "
+                               "(use shard_size < vectors)"}

@@ -178,6 +178,14 @@ class Model:
         """Sums over random vectors ``vector_ids`` (one stream each) of one realization."""
         raise NotImplementedError
 
+    def strata(self, params: dict) -> int:
+        """Two-level runs: 0 when realizations are random draws (the default); n > 0 when realization r is the
+        fixed stratum r mod n of a sum of n equally weighted strata (e.g. the momentum sectors of a trace;
+        ``ensemble.engine.seeding.realization_of(seed)`` gives r in :meth:`prepare`).  ``ensemble show`` then
+        reports the stratified estimate and Neyman allocation (``ensemble.engine.strata``) instead of the
+        variance components, which assume random realizations."""
+        return 0
+
     @property
     def two_level(self) -> bool:
         """True when the model implements :meth:`prepare` and :meth:`run_vectors`."""

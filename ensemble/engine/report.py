@@ -127,3 +127,37 @@ def format_variance(reports) -> str:
             lines.append(f"    {name:<22} between {c.between:.4g}, within {c.within:.4g} "
                          f"({c.realizations} realizations, {c.vectors_mean:.3g} vectors each){best}")
     return "\n".join(lines)
+
+
+def stratified_json(result) -> dict:
+    """A stratified result (``ensemble.engine.strata``) of one point as JSON, or why there is none."""
+    if isinstance(result, str):
+        return {"reason": result}
+    out = {"strata": result.strata, "vectors_per_stratum": result.vectors.tolist(), "estimators": {}}
+    for name, (value, err) in result.estimates.items():
+        entry = {"mean": _clean(value), "stderr": _clean(err)}
+        if np.ndim(value) == 0:
+            entry["neyman_fractions"] = _clean(result.neyman_fractions(name))
+            entry["neyman_variance_ratio"] = _clean(result.neyman_variance_ratio(name))
+        out["estimators"][name] = entry
+    return out
+
+
+def format_stratified(results: dict) -> str:
+    """``results``: point -> stratified result or the reason there is none."""
+    lines = ["stratified estimate (realizations are strata; error from the stratified jackknife, "
+             "no between-stratum part):"]
+    for p, result in results.items():
+        if isinstance(result, str):
+            lines.append(f"  point {p}: {result}")
+            continue
+        lines.append(f"  point {p}: {len(result.strata)} strata, "
+                     f"{result.vectors.min():g}-{result.vectors.max():g} vectors each")
+        for name, (value, err) in result.estimates.items():
+            if np.ndim(value) == 0:
+                shares = " ".join(f"{f:.2f}" for f in result.neyman_fractions(name))
+                lines.append(f"    {name:<22} {value:.6g} ± {err:.2g}; Neyman shares per stratum (equal cost) "
+                             f"{shares}: variance x{result.neyman_variance_ratio(name):.3g} at the same cost")
+            elif np.ndim(value) == 1 and len(value) <= 8:
+                lines.append(f"    {name:<22} " + ", ".join(f"{v:.6g} ± {e:.2g}" for v, e in zip(value, err)))
+    return "\n".join(lines)

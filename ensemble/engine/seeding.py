@@ -23,6 +23,12 @@ def realization_seed(seed: int, point: int, realization: int) -> np.random.SeedS
     return np.random.SeedSequence(seed, spawn_key=(point, int(realization)))
 
 
+def realization_of(seed: np.random.SeedSequence) -> int:
+    """The realization index r of a stream made by :func:`realization_seed` (for models whose realizations are
+    fixed strata, see ``Model.strata``)."""
+    return int(seed.spawn_key[1])
+
+
 def vector_seeds(seed: int, point: int, realization: int, vector_ids) -> list[np.random.SeedSequence]:
     return [np.random.SeedSequence(seed, spawn_key=(point, int(realization), int(v))) for v in vector_ids]
 

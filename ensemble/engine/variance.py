@@ -134,6 +134,8 @@ def variance_report(store, p: int) -> VarianceReport:
     spec = store.spec
     if not spec.two_level:
         return VarianceReport(p, {}, reason="not a two-level run")
+    if spec.model.strata(spec.points()[p]):
+        return VarianceReport(p, {}, reason="the realizations are strata, not random draws: see the stratified estimate")
     done = np.flatnonzero(store.done_row(p))
     table = store.shard_range()
     accs = spec.model.accumulators(spec.points()[p])

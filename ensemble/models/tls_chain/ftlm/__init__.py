@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ensemble.engine.model import Accumulator, Estimate, Model, Param, SpecError
+from ensemble.engine.seeding import realization_of
 
 from . import spectra, typicality
 from .ftlm import BLOCK, tally
@@ -207,9 +208,12 @@ class ChainFTLM(Model):
     # ----- two-level members: realization = sector, vectors = start vectors -----
     def prepare(self, params, seed):
         if params["boundary"] == "pbc":
-            index = int(seed.spawn_key[-1]) % params["N"]  # realization r of the run is sector r mod N
+            index = realization_of(seed) % params["N"]  # realization r of the run is sector r mod N
             return Sector(_pbc_momentum(params["N"], index), index)
         return Sector(_random_twist(np.random.default_rng(seed)))
+
+    def strata(self, params):
+        return params["N"] if params["boundary"] == "pbc" else 0
 
     def run_vectors(self, params, realization, vector_ids, seeds):
         starts = ((vid, realization.k, random_start_vector(params["N"], np.random.default_rng(seed)))
