@@ -48,7 +48,8 @@ def min_image_dist(pos: np.ndarray, box: float) -> np.ndarray:
 def bose(nu: np.ndarray, T_K: float) -> np.ndarray:
     if T_K <= 0.0:
         return np.zeros_like(nu)
-    return 1.0 / np.expm1(nu / (KB_EV * T_K))
+    with np.errstate(over="ignore"):  # hbar*nu >> kT: expm1 -> inf, occupation -> 0 exactly as it should
+        return 1.0 / np.expm1(nu / (KB_EV * T_K))
 
 
 def random_bloch_states(rng: np.random.Generator, n: int) -> np.ndarray:
