@@ -9,7 +9,8 @@ shell n+1).  The correlation C(ω) = ∫dt e^{iωt}⟨σ(t)σ⟩ = 2π Σ_j W_j 
     s ∈ D,   s' ∈ K:  W = (σ_{DK} ρ^{KK})_{ss'} σ_{ss'},      ω = E_s − E_{s'}
 
 (pairs with both states kept are counted on later shells).  The weights are returned binned in log|ω|
-(positive and negative ω apart), with the exact moments Σ W and χ0 = 2 Σ W/ω kept unbinned.
+(positive and negative ω apart), the weight at ω = 0 apart, and the exact moments Σ W and
+χ0 = 2 Σ W/ω kept unbinned.
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ class Weights:
     edges: np.ndarray  # log10 |ω| bin edges
     positive: np.ndarray  # Σ W of peaks with ω > 0, per bin
     negative: np.ndarray  # Σ W of peaks with ω < 0, per bin of |ω|
+    zero: float  # Σ W of peaks at ω = 0 (degenerate pairs: the quasi-elastic weight at T > 0)
     total: float  # Σ W = ⟨σ²⟩
     chi0: float  # 2 Σ W/ω over peaks with ω ≠ 0 (the Kubo static susceptibility)
     balance_defect: float  # Σ_bins |W₋ − Σ W₊ e^{−βω}| (detailed balance of the raw peaks; 0 at T = 0)
@@ -56,7 +58,7 @@ def spectral_weights(shells: list[Shell], temperature: float, edges: np.ndarray)
     nb = len(edges) - 1
     pos, neg = np.zeros(nb), np.zeros(nb)
     balance_pos = np.zeros(nb)  # Σ W₊ e^{−βω}, binned at |ω|
-    total = chi0 = 0.0
+    total = chi0 = zero = 0.0
     rho_kk = None  # reduced density matrix on the kept states of the shell being processed
     for n in range(len(shells) - 1, -1, -1):
         sh = shells[n]
@@ -78,6 +80,7 @@ def spectral_weights(shells: list[Shell], temperature: float, edges: np.ndarray)
             w = np.concatenate(w_parts)
             total += w.sum()
             nz = np.abs(om) > 1e-12 * sh.scale
+            zero += w[~nz].sum()
             om, w = om[nz], w[nz]
             chi0 += 2.0 * np.sum(w / om)
             lg = np.log10(np.abs(om))
@@ -97,4 +100,4 @@ def spectral_weights(shells: list[Shell], temperature: float, edges: np.ndarray)
         u = sh.rotation
         rho_kk = u[:kp] @ rho_here @ u[:kp].T + u[kp:] @ rho_here @ u[kp:].T
     defect = float(np.abs(neg - balance_pos).sum()) if temperature > 0 else 0.0
-    return Weights(edges, pos, neg, float(total), float(chi0), defect)
+    return Weights(edges, pos, neg, float(zero), float(total), float(chi0), defect)
