@@ -3,8 +3,8 @@
 Jordan–Wigner order d, f_0, f_1, …; a new site's operator is f_{n+1} = P ⊗ c with P = (−1)^{N_block}.
 Each shell n (the block after adding f_n) keeps every eigenstate (energies, charges, the rotation from
 the product basis, and σ^x = 2n_d − 1 in its eigenbasis): the full-density-matrix spectra (fdm.py) need
-the discarded states of every shell and the rotations to trace the kept space back.  The lowest
-``keep`` states (never splitting a degenerate multiplet) are carried to the next shell.
+the discarded states of every shell and the rotations to trace the kept space back.  The states
+below about e_cut times the shell's scale (at most ``keep``; kept_count) are carried to the next shell.
 """
 from __future__ import annotations
 
@@ -39,8 +39,11 @@ def dot_block(eps: float) -> Block:
     return Block(eps / 2.0 * np.array([-1.0, 1.0]), np.array([0, 1]), np.array([[0.0, 1.0], [0.0, 0.0]]), sigma)
 
 
-def add_site(block: Block, hop: float, keep: int, last_shell: bool, u: float = 0.0) -> tuple[Shell, Block]:
-    """Couple a new site by ``hop`` (and, for f_0, by U (n_d − ½)(n_0 − ½)); diagonalize per charge."""
+def add_site(block: Block, hop: float, keep: int, e_cut: float, last_shell: bool, u: float = 0.0,
+             scale: float | None = None) -> tuple[Shell, Block]:
+    """Couple a new site by ``hop`` (and, for f_0, by U (n_d − ½)(n_0 − ½)); diagonalize per charge.
+    ``scale`` is the shell's Wilson energy scale (default |hop|), the unit of the truncation energy."""
+    scale = abs(hop) if scale is None else scale
     k = len(block.energies)
     parity = 1.0 - 2.0 * (block.charges % 2)
     h = np.zeros((2 * k, 2 * k))
@@ -72,8 +75,8 @@ def add_site(block: Block, hop: float, keep: int, last_shell: bool, u: float = 0
     sig_prod[:k, :k] = block.sigma
     sig_prod[k:, k:] = block.sigma
     sigma = rotation.T @ sig_prod @ rotation
-    n_kept = 0 if last_shell else kept_count(energies, keep, abs(hop))
-    shell = Shell(energies, new_charges, n_kept, sigma, rotation, float(shift), abs(hop))
+    n_kept = 0 if last_shell else kept_count(energies, keep, scale, e_cut)
+    shell = Shell(energies, new_charges, n_kept, sigma, rotation, float(shift), scale)
     if last_shell:
         return shell, None
     site_annihilator = np.zeros((2 * k, 2 * k))
@@ -84,20 +87,30 @@ def add_site(block: Block, hop: float, keep: int, last_shell: bool, u: float = 0
     return shell, nxt
 
 
-def kept_count(energies: np.ndarray, keep: int, scale: float) -> int:
-    n = min(keep, len(energies))
-    while n < len(energies) and energies[n] - energies[n - 1] < 1e-8 * scale:
-        n += 1  # never cut through a degenerate multiplet
-    return n
+def kept_count(energies: np.ndarray, keep: int, scale: float, e_cut: float) -> int:
+    """States up to about e_cut·scale, at most ``keep``, cut at the widest gap in a window above the
+    target: a count-based cut lands at different energies from shell to shell, and a cut through a
+    (near-)degenerate cluster of the commensurate Wilson-chain levels distorts the spectra by several %
+    at that shell's frequency."""
+    if len(energies) <= keep and energies[-1] < e_cut * scale:
+        return len(energies)
+    lo = int(np.searchsorted(energies, e_cut * scale))
+    hi = int(np.searchsorted(energies, 1.25 * e_cut * scale))
+    lo, hi = max(1, min(lo, keep)), max(1, min(hi, keep, len(energies) - 1))
+    if hi <= lo:
+        return lo
+    gaps = energies[lo:hi + 1] - energies[lo - 1:hi]
+    return lo + int(np.argmax(gaps))
 
 
-def run(hop: np.ndarray, v: float, u: float, eps: float, keep: int) -> list[Shell]:
-    """All shells of the IRLM: f_0 joins the dot through V (and U), f_{n+1} joins through hop[n]."""
+def run(hop: np.ndarray, v: float, u: float, eps: float, keep: int, e_cut: float = 12.0) -> list[Shell]:
+    """All shells of the IRLM: f_0 joins the dot through V (and U), f_{n+1} joins through hop[n].
+    The first shell's scale is hop[0], not V: V ≪ D must not truncate the band-scale states of dot + f_0."""
     couplings = np.concatenate([[v], hop])
     block = dot_block(eps)
     shells = []
     for n, t in enumerate(couplings):
         last = n == len(couplings) - 1
-        shell, block = add_site(block, t, keep, last, u if n == 0 else 0.0)
+        shell, block = add_site(block, t, keep, e_cut, last, u if n == 0 else 0.0, hop[0] if n == 0 else abs(t))
         shells.append(shell)
     return shells

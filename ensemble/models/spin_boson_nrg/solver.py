@@ -37,7 +37,7 @@ def log_edges(p: dict) -> np.ndarray:
 def run_member(p: dict, z: float) -> dict:
     """Raw weights (T, sign, bin), χ0(T), Σ W(T) and the balance defect of one z."""
     hop = chain.hoppings(p["lam"], z, p["shells"])
-    shells = nrg.run(hop, tunnelling(p), irlm.u_of_alpha(p["alpha"]), p["bias"], p["keep"])
+    shells = nrg.run(hop, tunnelling(p), irlm.u_of_alpha(p["alpha"]), p["bias"], p["keep"], p["e_cut"])
     edges = log_edges(p)
     ground = fdm.spectral_weights(shells, 0.0, edges)
     h_r = 4.0 / (np.pi * ground.chi0)
