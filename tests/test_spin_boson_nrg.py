@@ -14,6 +14,7 @@ from ensemble.engine.model import SpecError
 from ensemble.models.large_n_tls.scaling import f_toulouse
 from ensemble.models.spin_boson_nrg import MODEL, broadening, chain, fdm, irlm, nrg, solver, spectra
 from ensemble.models.spin_boson_nrg.toulouse import f_toulouse_t
+from task_runs import run_task
 
 
 # ----- chain and parameter map -----
@@ -103,13 +104,9 @@ def test_truncated_fdm_keeps_sum_rule_and_approaches_exact_chi0():
 
 
 # ----- the α = ½ point through the engine: Toulouse, sum rule, detailed balance, Shiba -----
-TOULOUSE = dict(alpha=0.5, h_target=1e-5, shells=60, e_cut=10.0, t_over_hr=[0.0, 1.0],
-                x_min=1e-2, x_max=1e2, n_x=33, shiba_x=1e-2)
-
-
 @pytest.fixture(scope="module")
 def toulouse_point():
-    return run_in_process("spin_boson_nrg", TOULOUSE, shard_size=1, seed=0, members=16)[0].estimates
+    return run_task("nrg_toulouse")[0].estimates
 
 
 def test_toulouse_function_at_zero_temperature(toulouse_point):
