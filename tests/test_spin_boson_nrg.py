@@ -11,6 +11,7 @@ import pytest
 
 from ensemble.engine.inprocess import run_in_process
 from ensemble.engine.model import SpecError
+from ensemble.models.large_n_tls import scaling
 from ensemble.models.large_n_tls.scaling import f_toulouse
 from ensemble.models.spin_boson_nrg import MODEL, broadening, chain, fdm, irlm, nrg, solver, spectra
 from ensemble.models.spin_boson_nrg.toulouse import f_toulouse_t
@@ -191,3 +192,41 @@ def test_weak_coupling_gives_a_coherent_peak_at_the_renormalized_splitting():
         delta = 2.0 * v
         assert peak == pytest.approx(delta * delta ** (alpha / (1.0 - alpha)), rel=0.12)
     assert fractions[0] < fractions[1] < fractions[2] and fractions[2] > 0.95
+
+
+# ----- the shipped table (tasks/nrg_table*.toml) and large_n_tls -----
+def test_shipped_table_passes_the_checks():
+    t = scaling.nrg_table()
+    assert np.allclose(t["sum_rule"], 1.0, atol=1e-9)
+    assert np.all(np.abs(t["shiba_ratio"] - 1.0) < 0.02)  # measured ≤ 0.9 %
+    half = int(np.flatnonzero(t["alpha"] == 0.5)[0])
+    assert np.max(np.abs(t["f"][half, 0] / f_toulouse(t["x"]) - 1.0)) < 0.05  # measured 4.4 % at x ≈ 1, rms 0.9 %
+    # the large-x law is x^{2α−2} (fitted on 30 ≤ x ≤ 300), not App. B's x^{−(4−2α)}
+    moderate = t["alpha"] <= 0.7
+    assert np.all(np.abs(t["tail_exponent"][moderate] - (2.0 * t["alpha"][moderate] - 2.0)) < 0.045)
+    assert np.all(np.abs(t["tail_exponent"] + (4.0 - 2.0 * t["alpha"])) > 1.5)
+
+
+def test_large_n_tls_reads_the_table():
+    for a in (0.05, 0.25, 0.8):  # weight π within 1 % (rows and between rows)
+        assert scaling.cumulative_weight_nrg(np.array([1e30]), a)[0] / np.pi == pytest.approx(1.0, abs=0.01)
+    x = np.logspace(-4, 6, 200)
+    f_mid = scaling.f_alpha_nrg(x, 0.25)
+    assert np.all(np.minimum(scaling.f_alpha_nrg(x, 0.2), scaling.f_alpha_nrg(x, 0.3)) <= f_mid * (1 + 1e-12))
+    assert np.all(f_mid <= np.maximum(scaling.f_alpha_nrg(x, 0.2), scaling.f_alpha_nrg(x, 0.3)) * (1 + 1e-12))
+    from ensemble.models.large_n_tls import MODEL as LARGE_N
+
+    with pytest.raises(SpecError, match="scaling_function"):
+        LARGE_N.default_point(alpha=0.01, scaling_function="nrg")
+
+
+NRG_PREFACTORS = {(0.05, 1.0): 2.531, (0.2, 1.0): 2.368, (0.3, 1.0): 2.235, (0.6, 1.0): 1.922,
+                  (0.8, 1.0): 1.976, (0.2, 0.0): 2.093, (0.8, 0.0): 2.334}
+
+
+def test_prefactor_a_with_the_nrg_function():
+    """A_α = ∫ f x^{−(γ+1)} dx: the interpolated values, and the NRG ones quoted on the large_n_tls page."""
+    assert scaling.prefactor_a(0.8, 0.0, "interpolated") == pytest.approx(2.296, abs=1e-3)
+    assert scaling.prefactor_a(0.5, 1.0, "nrg") == pytest.approx(2.0, rel=1e-6)
+    for (alpha, beta), value in NRG_PREFACTORS.items():
+        assert scaling.prefactor_a(alpha, beta, "nrg") == pytest.approx(value, abs=2e-3)

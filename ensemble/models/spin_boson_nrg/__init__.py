@@ -87,7 +87,7 @@ class SpinBosonNRG(Model):
         f = np.array([x * h * broadening.im_chi(w, edges, x * h, p["broadening"], t * h, z0)
                       for w, t, z0 in zip(weights, tg, zero)])
         xs = np.array([p["shiba_x"]])
-        f_shiba = xs * h * broadening.im_chi(weights[0], edges, xs * h, p["broadening"])[0]
+        f_shiba = float((xs * h * broadening.im_chi(weights[0], edges, xs * h, p["broadening"]))[0])
         ground = np.flatnonzero(tg == 0)
         shiba = spectra.shiba_ratio(f_shiba, p["shiba_x"], p["alpha"]) if len(ground) and ground[0] == 0 else np.nan
         tail = spectra.power_law_slope(x, f[0], p["tail_lo"], p["tail_hi"]) if len(ground) and ground[0] == 0 else np.nan
