@@ -230,3 +230,21 @@ def test_prefactor_a_with_the_nrg_function():
     assert scaling.prefactor_a(0.5, 1.0, "nrg") == pytest.approx(2.0, rel=1e-6)
     for (alpha, beta), value in NRG_PREFACTORS.items():
         assert scaling.prefactor_a(alpha, beta, "nrg") == pytest.approx(value, abs=2e-3)
+
+
+@pytest.mark.parametrize("alpha,beta", [(0.3, 1.0), (0.8, 0.0), (0.2, 1.0)])
+def test_large_n_tls_amplitudes_scale_with_a_alpha(alpha, beta):
+    """With the same fields, the low-energy ρ − ρ0, −ImΣ and σ_TLS of large_n_tls change by exactly
+    A_α(nrg)/A_α(interpolated) (1.185, 1.016, 1.336 here) in the power-law window 1e-12…1e-8 h_cR."""
+    est = {}
+    for source in ("interpolated", "nrg"):
+        params = {"alpha": alpha, "beta": beta, "fields": 4000, "scaling_function": source, "dipole2": [1.0]}
+        est[source] = run_in_process("large_n_tls", params, shard_size=2, seed=7, members=4)[0].estimates
+    ratio = scaling.prefactor_a(alpha, beta, "nrg") / scaling.prefactor_a(alpha, beta, "interpolated")
+    h_cr = est["nrg"]["h_cR"].mean
+    for name, index in (("rho_minus_rho0", ()), ("minus_Im_Sigma", ()), ("sigma_tls", (0,))):
+        r = est["nrg"][name]
+        grid = r.coords["T" if name == "rho_minus_rho0" else "omega"]
+        window = (grid > 1e-12 * h_cr) & (grid < 1e-8 * h_cr)
+        new, old = r.mean[index][window], est["interpolated"][name].mean[index][window]
+        assert np.mean(new / old) == pytest.approx(ratio, rel=0.005)
