@@ -4,7 +4,7 @@
 
 All points of all stores must share the x and T/h_R grids; rows are sorted by α.  The file holds
 alpha, x, t_over_hr, f (α, T, x), f_err (jackknife over z shards), h_R, shiba_ratio, tail_exponent and
-sum_rule per row, and the stores' task parameters as text.
+sum_rule per row, finite_t_reliable_from_x per temperature, and the stores' task parameters as text.
 """
 from __future__ import annotations
 
@@ -49,6 +49,8 @@ def build_table(stores: list[str]) -> dict[str, np.ndarray]:
         "tail_exponent": col("tail_exponent"),
         "tail_exponent_err": np.array([float(np.asarray(r.estimates["tail_exponent"].stderr)) for r in rows]),
         "sum_rule": col("sum_rule", 0),
+        # below x ≈ T/h_R the NRG does not resolve the quasi-elastic line (docs): trust f(x, T) from 3T/h_R up
+        "finite_t_reliable_from_x": 3.0 * np.asarray(first["t_over_hr"], dtype=float),
         "members": np.array([r.members_done for r in rows]),
         "params": np.array(json.dumps([r.params for r in rows], default=str)),
     }
