@@ -107,5 +107,10 @@ class SpinBosonNRG(Model):
             "V": Estimate(solver.tunnelling(p), jackknife=False, unit="D"),
         }
 
+    def plot(self, points, fig):
+        from .plotting import plot_points
+
+        plot_points(points, fig)
+
 
 MODEL = SpinBosonNRG()
