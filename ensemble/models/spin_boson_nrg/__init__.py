@@ -29,7 +29,7 @@ class SpinBosonNRG(Model):
         Param("e_cut", float, 12.0, "", "keep states below about e_cut × the shell's energy scale", low=2.0, high=100.0),
         Param("shells", int, 80, "", "Wilson chain sites", low=10, high=400),
         Param("broadening", float, 0.1, "", "log-Gaussian width b (in ln ω)", low=0.02, high=1.0),
-        Param("t_over_hr", float, [0.0], "h_R", "temperatures T/h_R (h_R of the member's own T = 0 run)", low=0.0, array=True),
+        Param("t_over_hr", float, [0.0], "h_R", "temperatures T/h_R, starting with 0 (h_R of the member's own T = 0 run)", low=0.0, array=True),
         Param("x_min", float, 1e-2, "h_R", "lowest x = ω/h_R of the output grid", low=1e-8, low_open=True),
         Param("x_max", float, 1e3, "h_R", "highest x of the output grid", low=0.0, low_open=True),
         Param("n_x", int, 81, "", "log-spaced x points", low=4, high=10**4),
@@ -43,8 +43,8 @@ class SpinBosonNRG(Model):
             raise SpecError("params.x_min must be below params.x_max")
         if p["tail_lo"] >= p["tail_hi"]:
             raise SpecError("params.tail_lo must be below params.tail_hi")
-        if 2.0 * p["keep"] > 4000:
-            raise SpecError("params.keep: at most 2000 (dense blocks of 2·keep)")
+        if p["t_over_hr"][0] != 0.0:
+            raise SpecError("params.t_over_hr must start with 0 (the T = 0 spectrum carries the Shiba and tail checks)")
 
     def _x(self, p):
         return np.logspace(np.log10(p["x_min"]), np.log10(p["x_max"]), p["n_x"])
@@ -88,9 +88,8 @@ class SpinBosonNRG(Model):
                       for w, t, z0 in zip(weights, tg, zero)])
         xs = np.array([p["shiba_x"]])
         f_shiba = float((xs * h * broadening.im_chi(weights[0], edges, xs * h, p["broadening"]))[0])
-        ground = np.flatnonzero(tg == 0)
-        shiba = spectra.shiba_ratio(f_shiba, p["shiba_x"], p["alpha"]) if len(ground) and ground[0] == 0 else np.nan
-        tail = spectra.power_law_slope(x, f[0], p["tail_lo"], p["tail_hi"]) if len(ground) and ground[0] == 0 else np.nan
+        shiba = spectra.shiba_ratio(f_shiba, p["shiba_x"], p["alpha"])
+        tail = spectra.power_law_slope(x, f[0], p["tail_lo"], p["tail_hi"])
         coords = {"t_over_hr": tg, "x": x}
         total = totals["total"] / n
         return {
