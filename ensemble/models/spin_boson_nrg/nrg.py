@@ -103,7 +103,7 @@ def kept_count(energies: np.ndarray, keep: int, scale: float, e_cut: float) -> i
     return lo + int(np.argmax(gaps))
 
 
-def run(hop: np.ndarray, v: float, u: float, eps: float, keep: int, e_cut: float = 12.0) -> list[Shell]:
+def run(hop: np.ndarray, v: float, u: float, eps: float, keep: int, e_cut: float = 10.0) -> list[Shell]:
     """All shells of the IRLM: f_0 joins the dot through V (and U), f_{n+1} joins through hop[n].
     The first shell's scale is hop[0], not V: V ≪ D must not truncate the band-scale states of dot + f_0."""
     couplings = np.concatenate([[v], hop])

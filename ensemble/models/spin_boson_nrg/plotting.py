@@ -1,8 +1,6 @@
 """Figure: f_α(x) at T = 0 for every point (with the exact Toulouse form), and f(x, T/h_R) of one point."""
 from __future__ import annotations
 
-import numpy as np
-
 from ensemble.models.large_n_tls.scaling import f_toulouse
 
 
