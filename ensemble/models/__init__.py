@@ -9,6 +9,7 @@ REGISTRY = {
     "normal_two_level": "ensemble.models.normal_two_level:MODEL",
     # seed 000: large-N electrons + TLSs
     "large_n_tls": "ensemble.models.large_n_tls:MODEL",
+    "spin_boson_nrg": "ensemble.models.spin_boson_nrg:MODEL",
     # seed 001: electron-TLS chain (FTLM, DMFT, static disorder + RTA)
     "chain_ftlm": "ensemble.models.tls_chain.ftlm:MODEL",
     "chain_dmft": "ensemble.models.tls_chain.dmft:MODEL",

@@ -14,7 +14,7 @@ import numpy as np
 
 from ensemble.engine.model import Accumulator, Estimate, Model, Param, SpecError
 
-from . import rg, selfenergy as se, transport
+from . import rg, scaling, selfenergy as se, transport
 
 
 def _grid(lo, hi, n):
@@ -42,6 +42,7 @@ class LargeNTLS(Model):
         Param("fit_lo", float, 1e-12, "h_cR", "fit window lower end, relative to h_cR", low=0.0, low_open=True),
         Param("fit_hi", float, 1e-6, "h_cR", "fit window upper end, relative to h_cR", low=0.0, low_open=True),
         Param("dipole2", float, [0.0, 0.01, 0.1], "", "TLS dipole strengths d² for σ_TLS", low=0.0, array=True),
+        Param("scaling_function", str, scaling.DEFAULT_SOURCE, "", "f_α(x): 'nrg' (NRG table, 0.05 ≤ α ≤ 0.9) or 'interpolated' (closed form)", choices=scaling.SOURCES),
     )
 
     # ----- grids -----
@@ -59,6 +60,10 @@ class LargeNTLS(Model):
             raise SpecError("params.omega_min must be below params.omega_max")
         if p["fit_lo"] >= p["fit_hi"]:
             raise SpecError("params.fit_lo must be below params.fit_hi")
+        if p["scaling_function"] == "nrg" and p["alpha"] < 1.0:
+            lo, hi = scaling.nrg_alpha_range()
+            if not lo <= p["alpha"] <= hi:
+                raise SpecError(f"params.alpha = {p['alpha']}: scaling_function = 'nrg' covers {lo} ≤ alpha ≤ {hi} (and alpha ≥ 1); use 'interpolated'")
 
     def accumulators(self, p):
         om = {"omega": self._omega(p)}
@@ -90,7 +95,7 @@ class LargeNTLS(Model):
             out["frozen"] += w[frozen].sum()
             out["below"] += wd[lg < edges[0]].sum()
             out["hist"] += np.histogram(lg, edges, weights=wd)[0]
-            chi, cum = se.field_spectra(ln_hr, frozen, w, a_f, om)
+            chi, cum = se.field_spectra(ln_hr, frozen, w, a_f, om, p["scaling_function"])
             out["chi"] += chi
             out["cum"] += cum
         return out

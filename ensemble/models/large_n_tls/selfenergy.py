@@ -20,7 +20,7 @@ from functools import lru_cache
 import numpy as np
 
 from . import rg
-from .scaling import cumulative_weight, f_alpha
+from .scaling import DEFAULT_SOURCE, scaling_functions
 
 
 def sample_fields(rng, n, h_c, beta, h_min, sampling):
@@ -37,8 +37,10 @@ def sample_fields(rng, n, h_c, beta, h_min, sampling):
     return h, p_h / (0.5 * p_h + 0.5 * q_log)
 
 
-def field_spectra(ln_hr, frozen, w, alpha, omega):
-    """Weighted sums over fields of Imχ(ω) and W(ω) on the grid (frozen fields excluded)."""
+def field_spectra(ln_hr, frozen, w, alpha, omega, source=DEFAULT_SOURCE):
+    """Weighted sums over fields of Imχ(ω) and W(ω) on the grid (frozen fields excluded); ``source``
+    picks the scaling function ("nrg" table or "interpolated" closed form, scaling.py)."""
+    f_alpha, cumulative_weight = scaling_functions(source)
     keep = ~frozen
     with np.errstate(over="ignore"):  # h_R below 1e-308 → x = inf, clipped inside f and F
         x = omega[None, :] * np.exp(-ln_hr[keep])[:, None]
@@ -84,10 +86,10 @@ def _quadrature_nodes(alpha, beta, h_c, h_min, n=4000):
     return ln_hr, frozen, wq
 
 
-def chi_quadrature(alpha, beta, h_c, h_min, omega):
+def chi_quadrature(alpha, beta, h_c, h_min, omega, source=DEFAULT_SOURCE):
     """Cross-check: Imχ̄(ω) and W̄(ω) by deterministic quadrature over ln h (same truncation h_min)."""
     ln_hr, frozen, wq = _quadrature_nodes(alpha, beta, h_c, h_min)
-    chi, cum = field_spectra(ln_hr, frozen, wq, effective_alpha(alpha), omega)
+    chi, cum = field_spectra(ln_hr, frozen, wq, effective_alpha(alpha), omega, source)
     return chi, cum, float(wq[frozen].sum())
 
 
