@@ -21,6 +21,7 @@ SMALL = {
                             "bins": 6, "eps_min": 0.01},
     "fermi_glass_phenomenology": {"L": 6, "moments": 64},
     "tls_dynamics": {"N": 6, "n_t": 40},
+    "spin_boson_nrg": {"keep": 60, "shells": 40, "n_x": 33, "x_max": 100.0, "h_target": 1e-4},
 }
 # Built-in models that break a promise at these sizes; what the checker prints, and where.
 KNOWN_FAILURES = {
@@ -64,6 +65,7 @@ MEMORY_SIZES = {
     "fermi_glass_dipolar": SMALL["fermi_glass_dipolar"],                    # 0.36
     "fermi_glass_phenomenology": {"L": 100, "moments": 16},                 # 0.60
     "tls_dynamics": {"N": 10, "entropy": True},                             # 0.62
+    "spin_boson_nrg": {"keep": 200, "shells": 50, "n_x": 65},               # 1.77
 }
 MEMORY_FAILURES = {
     "chain_ftlm": "memory_bytes allows 64 MiB besides the Lanczos arrays (ensemble/models/tls_chain/ftlm/__init__.py:"

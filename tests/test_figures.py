@@ -33,6 +33,8 @@ CASES = {
     "fermi_glass_dipolar": ("fermi_glass_dipolar", {"L": 4, "U0": [0.0, 0.5], "sweeps": 20, "sweeps_eq": 5,
                                                     "T": [0.05, 0.1], "fit_hi": 0.3}, 2),
     "fermi_glass_phenomenology": ("fermi_glass_phenomenology", {"L": 6, "moments": 32, "T": [0.5, 1.0]}, 1),
+    "spin_boson_nrg": ("spin_boson_nrg", {"alpha": [0.3, 0.5], "keep": 60, "shells": 40, "n_x": 33, "x_max": 100.0,
+                                          "h_target": 1e-4, "t_over_hr": [0.0, 1.0]}, 2),
     "default": ("normal_mean", {"sigma": 1.0, "sleep_s": [0.0, 0.001], "draws": 20}, 2),
 }
 # a_tilde's declared unit names another parameter (r_unit); the figure spells that length out
