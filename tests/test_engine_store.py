@@ -314,3 +314,39 @@ def test_raw_chunk_files_match_zarr_with_checksums(tmp_path):
             chunk.write_bytes(bytes(data[:-3]))    # torn write
             with pytest.raises(ChunkError, match="truncated"):
                 ref.read(coords)
+
+
+def test_a_new_default_never_resumes_a_store_made_before_its_parameter(cli, write_spec, tmp_path):
+    """large_n_tls's scaling_function defaults to 'nrg'; a store written before the parameter existed ran
+    with the closed form: it reopens as 'interpolated', extends with it bitwise, and a spec relying on the
+    new default is refused."""
+    text = """
+    model = "large_n_tls"
+    [params]
+    fields = 200
+    n_omega = 16
+    n_temp = 8
+    n_bins = 20
+    {extra}
+    [ensemble]
+    members = {members}
+    shard_size = 2
+    seed = 5
+    """
+    old, fresh = tmp_path / "old", tmp_path / "fresh"
+    pinned = write_spec(text.format(extra='scaling_function = "interpolated"', members=4), "pinned.toml")
+    assert cli("run", pinned, "--store", old, "--cluster", "sync", "--no-progress")[0] == 0
+    group = zarr.open_group(str(old), mode="r+")
+    spec = dict(group.attrs["spec"])
+    spec["params"] = {k: v for k, v in spec["params"].items() if k != "scaling_function"}
+    group.attrs["spec"] = spec                      # as written before the parameter existed
+    assert open_store(old).spec.params["scaling_function"] == "interpolated"
+
+    assert cli("run", "--store", old, "--members", 6, "--cluster", "sync", "--no-progress")[0] == 0
+    bigger = write_spec(text.format(extra='scaling_function = "interpolated"', members=6), "bigger.toml")
+    assert cli("run", bigger, "--store", fresh, "--cluster", "sync", "--no-progress")[0] == 0
+    assert cli("show", old, "--json")[1] == cli("show", fresh, "--json")[1]
+
+    code, _, err = cli("run", write_spec(text.format(extra="", members=6), "new.toml"), "--store", old,
+                       "--cluster", "sync")
+    assert code == 2 and "params.scaling_function: store has 'interpolated', spec has 'nrg'" in err

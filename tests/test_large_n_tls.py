@@ -203,7 +203,8 @@ def test_self_energy_curve_and_prefactor_against_independent_quadrature(alpha, b
     """The whole −ImΣ(ω)/ω^γ curve (ω = 1e-15 … 1) of the Monte Carlo against quadrature, and its
     low-ω plateau against C·K·A_α/γ: unlike the exponents, this depends on f_α itself."""
     gamma = (1 + beta) * (1 - alpha)
-    members = [_run(members=1, seed=s, fields=10000, alpha=alpha, beta=beta)[2] for s in range(4)]
+    members = [_run(members=1, seed=s, fields=10000, alpha=alpha, beta=beta, scaling_function="interpolated")[2]
+               for s in range(4)]
     om = members[0]["minus_Im_Sigma"].coords["omega"]
     sel = (om > 1e-15) & (om < 1.0)
     per = np.array([e["minus_Im_Sigma"].value[sel] for e in members])

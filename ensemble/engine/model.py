@@ -30,7 +30,9 @@ class Param:
     ``kind`` is int, float, str or bool.  ``array=True`` marks a parameter whose value is itself a
     list of ``kind`` (e.g. a temperature grid); a list of lists is then a sweep.  Otherwise a list
     value in a spec makes a sweep axis.  ``low``/``high`` bound numeric values (inclusive unless
-    ``low_open``/``high_open``), ``choices`` enumerates allowed values.
+    ``low_open``/``high_open``), ``choices`` enumerates allowed values.  ``stored_default`` is the value
+    that stores written before the parameter existed ran with, when it differs from ``default`` (a new
+    default then never resumes an old store with other physics: the two specs differ and the run is refused).
     """
 
     name: str
@@ -44,6 +46,7 @@ class Param:
     high_open: bool = False
     choices: tuple | None = None
     array: bool = False
+    stored_default: Any = REQUIRED
 
     def describe_range(self) -> str:
         if self.choices is not None:

@@ -136,7 +136,7 @@ def _ensemble_counts(model: Model, ens: dict[str, Any]) -> tuple[int, int | None
     return _check_int("ensemble", "members", ens.get("members", 1), 1), None, None
 
 
-def spec_from_dict(raw: dict[str, Any]) -> Spec:
+def spec_from_dict(raw: dict[str, Any], stored: bool = False) -> Spec:
     unknown = set(raw) - TOP_KEYS
     if unknown:
         raise SpecError(f"unknown top-level key {sorted(unknown)[0]!r}; allowed: {', '.join(sorted(TOP_KEYS))}")
@@ -156,6 +156,9 @@ def spec_from_dict(raw: dict[str, Any]) -> Spec:
     params: dict[str, Any] = {}
     for p in model.params:
         if p.name not in raw_params:
+            if stored and p.stored_default is not REQUIRED:  # a store from before the parameter existed
+                params[p.name] = p.stored_default
+                continue
             if p.default is REQUIRED:
                 raise SpecError(f"params.{p.name}: missing required parameter ({p.describe_range()}, {p.unit or 'no unit'})")
             params[p.name] = p.default

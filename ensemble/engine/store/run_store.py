@@ -61,7 +61,7 @@ class RunStore:
         if "spec" not in attrs:
             raise StoreError(f"{self.path}: a zarr group but not a run store (no spec attribute)")
         try:
-            self.spec = spec_from_dict(attrs["spec"])
+            self.spec = spec_from_dict(attrs["spec"], stored=True)
         except SpecError as exc:
             raise StoreCorruption(f"{self.path}: its stored spec cannot be read ({exc})") from None
         if attrs.get("spec_hash") and attrs["spec_hash"] != self.spec.hash():

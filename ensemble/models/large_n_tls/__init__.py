@@ -42,7 +42,8 @@ class LargeNTLS(Model):
         Param("fit_lo", float, 1e-12, "h_cR", "fit window lower end, relative to h_cR", low=0.0, low_open=True),
         Param("fit_hi", float, 1e-6, "h_cR", "fit window upper end, relative to h_cR", low=0.0, low_open=True),
         Param("dipole2", float, [0.0, 0.01, 0.1], "", "TLS dipole strengths d² for σ_TLS", low=0.0, array=True),
-        Param("scaling_function", str, scaling.DEFAULT_SOURCE, "", "f_α(x): 'nrg' (NRG table, 0.05 ≤ α ≤ 0.9) or 'interpolated' (closed form)", choices=scaling.SOURCES),
+        Param("scaling_function", str, scaling.DEFAULT_SOURCE, "", "f_α(x): 'nrg' (NRG table, 0.05 ≤ α ≤ 0.9) or 'interpolated' (closed form)", choices=scaling.SOURCES,
+              stored_default="interpolated"),  # stores from before the NRG table ran with the closed form
     )
 
     # ----- grids -----

@@ -86,10 +86,8 @@ def cumulative_weight(y, alpha: float):
 # ----- the numerically exact f_α from NRG (spin_boson_nrg; table shipped in data/) -----
 NRG_TABLE = Path(__file__).resolve().parent / "data" / "nrg_scaling.npz"
 SOURCES = ("nrg", "interpolated")
-#: large_n_tls's default.  The NRG table passes its checks (docs/models/spin_boson_nrg.md); the default stays
-#: "interpolated" while tests/test_large_n_tls.py compares the model with quadratures typed from the
-#: interpolated formula without naming the source.
-DEFAULT_SOURCE = "interpolated"
+#: large_n_tls's default: the NRG table, which passes its checks (docs/models/spin_boson_nrg.md).
+DEFAULT_SOURCE = "nrg"
 
 
 @lru_cache(maxsize=1)
