@@ -169,6 +169,10 @@ class Model:
     def run_shard(self, params: dict, member_ids: np.ndarray, seeds: list) -> dict[str, np.ndarray]:
         raise NotImplementedError
 
+    def zero_sums(self, params: dict) -> dict[str, np.ndarray]:
+        """Zero sums shaped and typed as :meth:`accumulators` declares them (a shard's starting totals)."""
+        return {a.name: np.zeros(a.shape, a.dtype) for a in self.accumulators(params)}
+
     def finalize(self, totals: dict[str, np.ndarray], params: dict) -> dict[str, Estimate]:
         raise NotImplementedError
 

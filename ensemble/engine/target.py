@@ -49,7 +49,7 @@ def estimator_names(spec: Spec) -> list[str]:
     """Estimator names of the model, from ``finalize`` on zero totals (before anything runs)."""
     model = spec.model
     point = spec.points()[0]
-    totals = {a.name: np.zeros(a.shape, dtype=a.dtype) for a in model.accumulators(point)}
+    totals = model.zero_sums(point)
     totals["members"] = np.asarray(1.0)
     with np.errstate(all="ignore"):
         return list(model.finalize(totals, point))

@@ -249,7 +249,7 @@ class FermiGlassDipolar(Model):
         ]
 
     def _sum(self, p, runs):
-        out = {a.name: np.zeros(a.shape, a.dtype) for a in self.accumulators(p)}
+        out = self.zero_sums(p)
         for run in runs:
             for k, v in run.items():
                 out[k] += v

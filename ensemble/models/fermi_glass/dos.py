@@ -110,7 +110,7 @@ class FermiGlassDOS(Model):
         res = resolutions(M)
         g_full = kpm.kernel(M, "jackson")
         g_res = [kpm.kernel(m, "jackson") for m in res]
-        out = {a.name: np.zeros(a.shape, a.dtype) for a in self.accumulators(p)}
+        out = self.zero_sums(p)
         n = h.n_sites
         for seed in seeds:
             rng = np.random.default_rng(seed)

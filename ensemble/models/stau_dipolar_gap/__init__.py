@@ -98,7 +98,7 @@ class StauDipolarGap(Model):
 
     def _sum(self, p, members):
         edges = self._edges(p) * self._e_rms(p)
-        out = {a.name: np.zeros(a.shape, a.dtype) for a in self.accumulators(p)}
+        out = self.zero_sums(p)
         for m in members:
             out["n_spins"] += len(m.e_min)
             out["emin_below"] += int(np.count_nonzero(m.e_min <= 0.0))

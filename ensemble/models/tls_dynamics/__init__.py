@@ -140,7 +140,7 @@ class TLSDynamics(Model):
 
     def run_shard(self, p, member_ids, seeds):
         """Flat members: the disorder, then the initial state, from the member's one stream."""
-        out = self._zero_sums(p)
+        out = self.zero_sums(p)
         for seed in seeds:
             rng = np.random.default_rng(seed)
             prep = None if p["mode"] == "haar" else prepare_disorder(p, rng)
@@ -153,13 +153,10 @@ class TLSDynamics(Model):
 
     def run_vectors(self, p, prep, vector_ids, seeds):
         """Vectors of one realization: random product initial states (Haar states in mode haar)."""
-        out = self._zero_sums(p)
+        out = self.zero_sums(p)
         for seed in seeds:
             self._add_member(out, p, prep, np.random.default_rng(seed))
         return out
-
-    def _zero_sums(self, p):
-        return {a.name: np.zeros(a.shape) for a in self.accumulators(p)}
 
     def _add_member(self, out, p, prep, rng):
         """Draw one initial state from ``rng``, evolve it in ``prep`` and add its curves to ``out``."""

@@ -175,7 +175,7 @@ class ChainFTLM(Model):
         n = params["N"]
         temps = np.asarray(params["T"], dtype=float)
         h, nb = _grid(params)
-        totals = {a.name: np.zeros(a.shape) for a in self.accumulators(params)}
+        totals = self.zero_sums(params)
         dqt = params["method"] == "dqt"
         if dqt:
             dt, n_t = typicality.time_grid(n, params["g"], params["omega0"], _delta_min(params),
