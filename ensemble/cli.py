@@ -307,10 +307,12 @@ def show(store_path, as_json):
         _note(store)
         points = point_results(store)
         spec = store.spec
-        strata = [p for p, params in enumerate(spec.points()) if spec.two_level and spec.model.strata(params)]
-        variances = ([variance_report(store, p) for p in range(len(points)) if p not in strata]
-                     if spec.two_level else [])
-        stratified = {p: stratified_report(store, p) for p in strata}
+        variances, stratified = [], {}   # two-level runs: strata (Model.strata) or random realizations
+        for p, params in enumerate(spec.points() if spec.two_level else []):
+            if spec.model.strata(params):
+                stratified[p] = stratified_report(store, p)
+            else:
+                variances.append(variance_report(store, p))
     if as_json:
         doc = results_json(spec.model_name, points)
         for rep in variances:

@@ -59,9 +59,7 @@ class VarianceReport:
     def best_integer_vectors(self, name: str) -> int | None:
         """The whole number of vectors per realization with the smallest error at fixed cost (None: no times)."""
         s_opt = self.optimal_vectors(name)
-        if s_opt is None:
-            return None
-        if not np.isfinite(s_opt):
+        if s_opt is None or not np.isfinite(s_opt):
             return None
         low = max(int(np.floor(s_opt)), 1)
         return min((low, low + 1), key=lambda s: self._variance_times_cost(name, s))
@@ -73,9 +71,9 @@ class VarianceReport:
         s_opt = self.optimal_vectors(name)
         if s_opt is None:
             return None
-        flat = self._variance_times_cost(name, 1)
         if not np.isfinite(s_opt):
             return float(1.0 + self.setup_seconds / self.vector_seconds)
+        flat = self._variance_times_cost(name, 1)
         return float(flat / self._variance_times_cost(name, self.best_integer_vectors(name)))
 
 
@@ -130,12 +128,11 @@ def components(model: Model, params: dict, rows: np.ndarray, read) -> tuple[dict
 
 
 def variance_report(store, p: int) -> VarianceReport:
-    """Variance components of point ``p`` of a two-level store, from its done shards."""
+    """Variance components of point ``p`` of a two-level store whose realizations are random draws (for strata,
+    ``Model.strata``, see ``ensemble.engine.strata``), from its done shards."""
     spec = store.spec
     if not spec.two_level:
         return VarianceReport(p, {}, reason="not a two-level run")
-    if spec.model.strata(spec.points()[p]):
-        return VarianceReport(p, {}, reason="the realizations are strata, not random draws: see the stratified estimate")
     done = np.flatnonzero(store.done_row(p))
     table = store.shard_range()
     accs = spec.model.accumulators(spec.points()[p])
